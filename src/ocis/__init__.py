@@ -1,0 +1,5 @@
+"""ownCloud Infinite Scale, reimplemented in Python."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
