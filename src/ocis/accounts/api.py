@@ -1,0 +1,35 @@
+"""The accounts interface other services use (authentication and user lookup)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ocis.core.principal import Principal
+
+
+@dataclass(frozen=True)
+class User:
+    """A user account (the password hash never leaves the accounts service)."""
+
+    id: str
+    username: str
+    display_name: str
+    email: str = ""
+    enabled: bool = True
+    groups: tuple[str, ...] = field(default_factory=tuple)
+    quota: int | None = None                 # bytes; None = the storage default
+
+    def principal(self, auth_method: str = "") -> Principal:
+        return Principal(self.id, self.username, self.display_name, self.email, self.groups, auth_method)
+
+
+class AccountsAPI(Protocol):
+    def authenticate(self, login: str, password: str) -> User | None:
+        """Check a username (case-insensitive) or email and password; None if wrong or disabled."""
+
+    def get_user(self, user_id: str) -> User | None:
+        """Look up by id."""
+
+    def find_user(self, username: str) -> User | None:
+        """Look up by username (case-insensitive)."""

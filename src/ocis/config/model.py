@@ -1,0 +1,65 @@
+"""The typed configuration model. Loading (defaults <- ocis.yaml <- OCIS_* env <- service env <-
+CLI flags) lives in ``config/loader.py``; services read only these dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class ProxyConfig:
+    """The front door: listener, TLS and authentication."""
+
+    http_addr: str = "0.0.0.0:9200"          # PROXY_HTTP_ADDR / --addr
+    tls: bool = True                         # PROXY_TLS; false = plain HTTP behind a reverse proxy
+    tls_cert: str = ""                       # PROXY_TRANSPORT_TLS_CERT; "" = <data>/proxy/server.crt
+    tls_key: str = ""                        # PROXY_TRANSPORT_TLS_KEY
+    enable_basic_auth: bool = True           # PROXY_ENABLE_BASIC_AUTH
+
+
+@dataclass
+class StorageConfig:
+    """The decomposed filesystem of user spaces."""
+
+    root: str = ""                           # STORAGE_USERS_ROOT; "" = <data>/storage/users
+    metadata_backend: str = "auto"           # STORAGE_METADATA_BACKEND: auto | xattrs | sidecar
+    default_quota: int = 0                   # STORAGE_DEFAULT_QUOTA bytes per user, 0 = unlimited
+
+
+@dataclass
+class DavConfig:
+    """WebDAV front end."""
+
+    allow_propfind_infinity: bool = False    # DAV_ALLOW_PROPFIND_INFINITY
+
+
+@dataclass
+class AccountsConfig:
+    """Users and groups."""
+
+    demo_users_and_groups: bool = True       # ACCOUNTS_DEMO_USERS_AND_GROUPS
+
+
+@dataclass
+class OcisConfig:
+    """Everything ``ocis server`` needs. Field comments name the env var that sets it."""
+
+    data_dir: Path = field(default_factory=lambda: Path.home() / ".ocis")  # OCIS_BASE_DATA_PATH
+    url: str = "https://localhost:9200"      # OCIS_URL: the public URL clients use
+    log_level: str = "info"                  # OCIS_LOG_LEVEL: debug | info | warning | error
+    jwt_secret: str = ""                     # OCIS_JWT_SECRET; generated into ocis.yaml on first run
+    transfer_secret: str = ""                # STORAGE_TRANSFER_SECRET; generated likewise
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    dav: DavConfig = field(default_factory=DavConfig)
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
+
+    @property
+    def storage_root(self) -> Path:
+        return Path(self.storage.root) if self.storage.root else self.data_dir / "storage" / "users"
+
+    @property
+    def metadata_dir(self) -> Path:
+        """Where accounts, groups, settings and shares are kept (JSON, written atomically)."""
+        return self.data_dir / "storage" / "metadata"

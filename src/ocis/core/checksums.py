@@ -1,0 +1,62 @@
+"""Content checksums as ownCloud clients use them: SHA1, MD5 and ADLER32, computed in one pass.
+
+Header format (``OC-Checksum``, ``oc:checksums``): ``TYPE:hexdigest`` with an upper-case type and a
+lower-case hex digest, e.g. ``SHA1:da39a3ee5e6b4b0d3255bfef95601890afd80709``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+from ocis.core.errors import BadRequest
+
+SUPPORTED = ("SHA1", "MD5", "ADLER32")
+
+
+class Hasher:
+    """Incremental SHA1 + MD5 + ADLER32 over a byte stream."""
+
+    def __init__(self) -> None:
+        self._sha1 = hashlib.sha1(usedforsecurity=False)
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._adler = 1
+
+    def update(self, data: bytes) -> None:
+        self._sha1.update(data)
+        self._md5.update(data)
+        self._adler = zlib.adler32(data, self._adler)
+
+    def digests(self) -> dict[str, str]:
+        """Return ``{"SHA1": hex, "MD5": hex, "ADLER32": hex}`` (ADLER32 zero-padded to 8)."""
+        return {
+            "SHA1": self._sha1.hexdigest(),
+            "MD5": self._md5.hexdigest(),
+            "ADLER32": f"{self._adler & 0xFFFFFFFF:08x}",
+        }
+
+
+def parse_checksum_header(value: str) -> tuple[str, str] | None:
+    """Parse an ``OC-Checksum`` header value into (``TYPE``, ``hex``).
+
+    Several space-separated entries may be given; the first supported one is returned. Returns
+    ``None`` when no entry has a supported type (the client's checksum is then not verified).
+
+    Raises:
+        BadRequest: an entry of a supported type is not ``TYPE:hex``.
+    """
+    for entry in value.split():
+        algo, sep, digest = entry.partition(":")
+        algo = algo.upper()
+        if algo not in SUPPORTED:
+            continue
+        digest = digest.strip().lower()
+        if not sep or not digest or any(c not in "0123456789abcdef" for c in digest):
+            raise BadRequest(f"malformed checksum {entry!r}")
+        return algo, digest
+    return None
+
+
+def format_checksums(digests: dict[str, str]) -> str:
+    """Format stored digests for ``oc:checksums``: ``SHA1:… MD5:… ADLER32:…``."""
+    return " ".join(f"{algo}:{digests[algo]}" for algo in SUPPORTED if algo in digests)
