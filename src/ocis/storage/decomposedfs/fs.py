@@ -1,28 +1,296 @@
-"""Placeholder; replaced by the real implementation."""
+"""``DecomposedFS``: the ``storage.api.Storage`` implementation over :class:`Tree`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+from ocis.core import names
+from ocis.core.errors import AlreadyExists, BadRequest, Conflict, NotFound, PreconditionFailed
+from ocis.core.timeutil import now
+from ocis.storage.api import NodeInfo, Quota
+from ocis.storage.decomposedfs import metadata
+from ocis.storage.decomposedfs.node import Record, size_of, to_info
+from ocis.storage.decomposedfs.tree import Tree, check_id
+from ocis.storage.decomposedfs.upload import FileUpload, check_length
+
+QuotaLookup = Callable[[str], int | None]
 
 
 class DecomposedFS:
-    def __init__(self, root: Path, backend: str = "auto",
-                 quota_for: Callable[[str], int | None] | None = None) -> None:
+    """Spaces of nodes on a local filesystem. Thread-safe; all calls block."""
+
+    def __init__(self, root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None) -> None:
+        root.mkdir(parents=True, exist_ok=True)
         self.root = root
+        self.backend = metadata.detect(root, backend)
+        self.tree = Tree(root, self.backend)
+        self._quota_for = quota_for or (lambda _space: None)
+        self._sweep_uploads()
+
+    def _sweep_uploads(self) -> None:
+        """Plain uploads interrupted by a crash leave files in uploads/ that nothing refers to."""
+        for entry in os.scandir(self.tree.uploads):
+            if entry.is_file() and "." not in entry.name:
+                os.unlink(entry.path)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def home(self, user_id: str) -> NodeInfo:
+        self.tree.ensure_space(user_id, owner_id=user_id)
+        return self.tree.info(user_id, "/")
+
+    def stat(self, space_id: str, path: str) -> NodeInfo:
+        node_id, parts = self.tree.resolve(space_id, path)
+        return self.tree.info(node_id, names.join_path(parts))
+
+    def stat_id(self, node_id: str) -> NodeInfo:
+        path, rec = self.tree.path_of(node_id)
+        return to_info(node_id, rec, path)
+
+    def list_dir(self, space_id: str, path: str) -> list[NodeInfo]:
+        node_id, parts = self.tree.resolve(space_id, path)
+        if not self.tree.read(node_id).get("d"):
+            raise Conflict("not a folder")
+        base = names.join_path(parts).rstrip("/")
+        out = []
+        for name, child in self.tree.list_children(node_id):
+            try:
+                out.append(self.tree.info(child, f"{base}/{name}"))
+            except NotFound:
+                continue  # removed concurrently
+        return out
+
+    def walk(self, space_id: str, path: str) -> Iterator[NodeInfo]:
+        stack = [self.stat(space_id, path)]
+        while stack:
+            cur = stack.pop()
+            if not cur.is_dir:
+                continue
+            children = self.list_dir(space_id, cur.path)
+            yield from children
+            stack.extend(reversed(children))
+
+    def open_blob(self, space_id: str, path: str) -> tuple[NodeInfo, BinaryIO]:
+        node_id, parts = self.tree.resolve(space_id, path)
+        rec = self.tree.read(node_id)
+        if rec.get("d"):
+            raise Conflict("a folder has no content")
+        # blobs are immutable: an open handle stays consistent even if the file is overwritten
+        fh = open(self.tree.blobs / str(rec["b"]), "rb")  # noqa: SIM115 - returned to caller
+        return to_info(node_id, rec, names.join_path(parts)), fh
+
+    def get_props(self, space_id: str, path: str) -> dict[str, str]:
+        node_id, _ = self.tree.resolve(space_id, path)
+        return self.tree.read_props(node_id)
+
+    def quota(self, space_id: str) -> Quota:
+        check_id(space_id)
+        try:
+            used = size_of(self.tree.read(space_id))
+        except NotFound:
+            used = 0
+        return Quota(used=used, total=self._quota_for(space_id))
+
+    def _remaining(self, space_id: str) -> int | None:
+        return self.quota(space_id).available
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def mkdir(self, space_id: str, path: str, *, mtime: float | None = None) -> NodeInfo:
+        tree = self.tree
+        with tree.lock:
+            parent_id, parent_path, name = tree.resolve_parent(space_id, path)
+            if tree.child_id(parent_id, name) is not None:
+                raise AlreadyExists(f"{name} already exists")
+            t = now()
+            node_id = str(uuid.uuid4())
+            rec: Record = {"n": name, "p": parent_id, "s": space_id, "o": tree.read(parent_id).get("o", ""),
+                           "d": True, "m": t if mtime is None else mtime, "tm": t, "ts": 0}
+            tree.create_node(node_id, rec)
+            tree.link(parent_id, name, node_id)
+            tree.propagate(parent_id, 0, t)
+            return to_info(node_id, tree.read(node_id), parent_path.rstrip("/") + "/" + name)
+
+    def begin_upload(self, space_id: str, path: str, *, length: int | None = None) -> FileUpload:
+        parent_id, _, name = self.tree.resolve_parent(space_id, path)
+        existing = self.tree.child_id(parent_id, name)
+        replaced = 0
+        if existing is not None:
+            rec = self.tree.read(existing)
+            if rec.get("d"):
+                raise Conflict("a folder exists at that path")
+            replaced = int(rec.get("bs", 0))
+
+        def remaining() -> int | None:
+            left = self._remaining(space_id)
+            return None if left is None else left + replaced  # an overwrite frees the old content
+
+        check_length(length, remaining())
+        return FileUpload(self.tree, space_id, path, remaining, lambda: self.quota(space_id))
+
+    def set_mtime(self, space_id: str, path: str, mtime: float) -> NodeInfo:
+        tree = self.tree
+        with tree.lock:
+            node_id, parts = tree.resolve(space_id, path)
+            rec = tree.read(node_id)
+            rec["m"] = mtime
+            if rec.get("d"):
+                rec["tm"] = mtime
+            tree.write(node_id, rec)
+            if rec.get("p"):
+                tree.propagate(str(rec["p"]), 0)
+            return to_info(node_id, tree.read(node_id), names.join_path(parts))
+
+    def set_props(self, space_id: str, path: str, changes: dict[str, str | None]) -> None:
+        tree = self.tree
+        with tree.lock:
+            node_id, _ = tree.resolve(space_id, path)
+            props = tree.read_props(node_id)
+            for key, value in changes.items():
+                if value is None:
+                    props.pop(key, None)
+                else:
+                    props[key] = value
+            tree.write_props(node_id, props)
+
+    def delete(self, space_id: str, path: str) -> None:
+        tree = self.tree
+        with tree.lock:
+            node_id, parts = tree.resolve(space_id, path)
+            if not parts:
+                raise BadRequest("the space root cannot be deleted")
+            self._trash(space_id, node_id, names.join_path(parts))
+
+    def _trash(self, space_id: str, node_id: str, path: str) -> None:
+        """Unlink a subtree from its parent and list it in the space's trash. Caller holds lock."""
+        tree = self.tree
+        rec = tree.read(node_id)
+        parent_id = str(rec["p"])
+        t = now()
+        rec["to"], rec["td"] = path, t
+        tree.write(node_id, rec)
+        trash_dir = tree.trash / space_id
+        trash_dir.mkdir(exist_ok=True)
+        os.symlink(f"../../nodes/{node_id}", trash_dir / node_id)
+        tree.unlink(parent_id, str(rec["n"]))  # the subtree disappears in one step
+        tree.propagate(parent_id, -size_of(rec), t)
+
+    def _prepare_target(self, space_id: str, src_path: str, dst: str,
+                        overwrite: bool) -> tuple[str, list[str], str, str, str, str | None]:
+        tree = self.tree
+        src_id, src_parts = tree.resolve(space_id, src_path)
+        if not src_parts:
+            raise BadRequest("the space root cannot be moved or copied")
+        dst_parts = names.split_path(dst)
+        if not dst_parts:
+            raise Conflict("the destination cannot be the space root")
+        if dst_parts[: len(src_parts)] == src_parts:
+            raise Conflict("the destination is inside the source")
+        dst_parent_id, dst_parent_path, dst_name = tree.resolve_parent(space_id, dst)
+        existing = tree.child_id(dst_parent_id, dst_name)
+        if existing is not None and not overwrite:
+            raise PreconditionFailed("the destination exists")
+        return src_id, src_parts, dst_parent_id, dst_parent_path, dst_name, existing
+
+    def move(self, space_id: str, src: str, dst: str, *, overwrite: bool = True) -> tuple[NodeInfo, bool]:
+        tree = self.tree
+        with tree.lock:
+            src_id, src_parts, dst_parent_id, dst_parent_path, dst_name, existing = self._prepare_target(
+                space_id, src, dst, overwrite
+            )
+            if existing is not None:
+                self._trash(space_id, existing, dst_parent_path.rstrip("/") + "/" + dst_name)
+            rec = tree.read(src_id)
+            old_parent = str(rec["p"])
+            os.rename(tree.node_path(old_parent) / src_parts[-1], tree.node_path(dst_parent_id) / dst_name)
+            rec["n"], rec["p"] = dst_name, dst_parent_id
+            tree.write(src_id, rec)
+            t = now()
+            size = size_of(rec)
+            if old_parent != dst_parent_id:
+                tree.propagate(old_parent, -size, t)
+                tree.propagate(dst_parent_id, size, t)
+            else:
+                tree.propagate(old_parent, 0, t)
+            dst_path = dst_parent_path.rstrip("/") + "/" + dst_name
+            return to_info(src_id, tree.read(src_id), dst_path), existing is None
+
+    def copy(self, space_id: str, src: str, dst: str, *, overwrite: bool = True,
+             recursive: bool = True) -> tuple[NodeInfo, bool]:
+        tree = self.tree
+        with tree.lock:
+            src_id, _, dst_parent_id, dst_parent_path, dst_name, existing = self._prepare_target(
+                space_id, src, dst, overwrite
+            )
+            src_rec = tree.read(src_id)
+            needed = size_of(src_rec) if recursive or not src_rec.get("d") else 0
+            left = self._remaining(space_id)
+            freed = size_of(tree.read(existing)) if existing else 0
+            check_length(needed - freed, left)
+            if existing is not None:
+                self._trash(space_id, existing, dst_parent_path.rstrip("/") + "/" + dst_name)
+            new_id, size = self._copy_subtree(src_id, space_id, recursive)
+            rec = tree.read(new_id)
+            rec["n"], rec["p"] = dst_name, dst_parent_id
+            tree.write(new_id, rec)
+            tree.link(dst_parent_id, dst_name, new_id)
+            tree.propagate(dst_parent_id, size)
+            dst_path = dst_parent_path.rstrip("/") + "/" + dst_name
+            return to_info(new_id, tree.read(new_id), dst_path), existing is None
+
+    def _copy_subtree(self, src_id: str, space_id: str, recursive: bool) -> tuple[str, int]:
+        """Copy a node (and below, if recursive) under fresh ids; returns (new id, bytes)."""
+        tree = self.tree
+        src = tree.read(src_id)
+        new_id = str(uuid.uuid4())
+        rec: Record = {k: v for k, v in src.items() if k not in ("to", "td")}
+        rec["s"] = space_id
+        if src.get("d"):
+            rec["ts"] = 0
+            tree.create_node(new_id, rec)
+            total = 0
+            if recursive:
+                for name, child in tree.list_children(src_id):
+                    child_new, child_size = self._copy_subtree(child, space_id, True)
+                    child_rec = tree.read(child_new)
+                    child_rec["p"] = new_id
+                    tree.write(child_new, child_rec)
+                    tree.link(new_id, name, child_new)
+                    total += child_size
+            rec["ts"] = total
+            tree.write(new_id, rec)
+        else:
+            blob_id = uuid.uuid4().hex
+            src_blob, dst_blob = tree.blobs / str(src["b"]), tree.blobs / blob_id
+            try:
+                os.link(src_blob, dst_blob)  # blobs are immutable, so sharing the inode is safe
+            except OSError:
+                shutil.copyfile(src_blob, dst_blob)
+            rec["b"] = blob_id
+            tree.create_node(new_id, rec)
+            total = int(src.get("bs", 0))
+        props = tree.read_props(src_id)
+        if props:
+            tree.write_props(new_id, props)
+        return new_id, total
 
 
-def open_storage(root: Path, backend: str = "auto",
-                 quota_for: Callable[[str], int | None] | None = None) -> DecomposedFS:
+def open_storage(root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None) -> DecomposedFS:
     """Open (creating if needed) the storage at ``root``.
 
     Args:
         root: directory of the decomposed filesystem (created if missing).
         backend: metadata backend, ``auto`` (self-check at startup), ``xattrs`` or ``sidecar``.
-        quota_for: user id -> quota in bytes (None = unlimited).
+        quota_for: space (user) id -> quota in bytes (None = unlimited).
 
     Raises:
         OSError: the directory cannot be created or written.
-        ValueError: ``xattrs`` was forced but the filesystem has no user xattrs.
+        ValueError: ``xattrs`` was forced but the filesystem has no user xattrs (message names
+            STORAGE_METADATA_BACKEND).
     """
     return DecomposedFS(root, backend, quota_for)

@@ -1,0 +1,264 @@
+"""The on-disk tree: node records, child links, path lookup and propagation.
+
+Layout under the storage root::
+
+    spaces/<space-id>        symlink -> ../nodes/<space-id> (a space's root node id is its id)
+    nodes/<node-id>          folder: a directory of child links ``<name> -> ../<child-id>``;
+                             file: an empty regular file (content is in blobs/)
+    nodes/<node-id>.props    dead properties (msgpack), unbounded so never in an xattr
+    blobs/<blob-id>          file content, immutable once written
+    revisions/<node-id>/<k>  older contents of a file (msgpack record naming a blob)
+    trash/<space-id>/<id>    symlink -> ../../nodes/<id>: a deleted subtree root
+    uploads/<upload-id>      content being received, not yet visible
+
+Lookup by path walks child links (one readlink per segment); lookup by id reads the record and
+walks parent ids up to the space root to rebuild the path (and to make sure no ancestor is trashed).
+Every change propagates a new tree mtime (hence etag) and the size delta to all ancestors.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from ocis.core import names
+from ocis.core.errors import Conflict, NotFound
+from ocis.core.timeutil import now
+from ocis.storage.api import NodeInfo
+from ocis.storage.decomposedfs.metadata import MetadataBackend
+from ocis.storage.decomposedfs.node import Record, to_info
+
+_SAFE_ID_CHARS = frozenset("0123456789abcdefABCDEF-")
+
+
+def check_id(node_id: str) -> str:
+    """Ids are UUID-like; anything else (``..``, ``/``) cannot name a node."""
+    if not node_id or not set(node_id) <= _SAFE_ID_CHARS or len(node_id) > 64:
+        raise NotFound("no such node")
+    return node_id
+
+
+class Tree:
+    """Low-level access to the decomposed tree. Mutations hold ``self.lock``."""
+
+    def __init__(self, root: Path, meta: MetadataBackend) -> None:
+        self.root = root
+        self.meta = meta
+        self.nodes = root / "nodes"
+        self.blobs = root / "blobs"
+        self.spaces = root / "spaces"
+        self.trash = root / "trash"
+        self.uploads = root / "uploads"
+        self.revisions = root / "revisions"
+        for d in (self.nodes, self.blobs, self.spaces, self.trash, self.uploads, self.revisions):
+            d.mkdir(parents=True, exist_ok=True)
+        # One writer at a time within this process: propagation read-modify-writes ancestors.
+        self.lock = threading.RLock()
+
+    # --- records -----------------------------------------------------------------------------
+
+    def node_path(self, node_id: str) -> Path:
+        return self.nodes / node_id
+
+    def read(self, node_id: str) -> Record:
+        try:
+            return self.meta.read(self.node_path(node_id))
+        except FileNotFoundError:
+            raise NotFound("no such node") from None
+
+    def write(self, node_id: str, rec: Record) -> None:
+        self.meta.write(self.node_path(node_id), rec)
+
+    def props_path(self, node_id: str) -> Path:
+        return self.nodes / f"{node_id}.props"
+
+    def read_props(self, node_id: str) -> dict[str, str]:
+        try:
+            data = self.props_path(node_id).read_bytes()
+        except FileNotFoundError:
+            return {}
+        props = msgpack.unpackb(data, raw=False)
+        return dict(props) if isinstance(props, dict) else {}
+
+    def write_props(self, node_id: str, props: dict[str, str]) -> None:
+        path = self.props_path(node_id)
+        if not props:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            return
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(msgpack.packb(props, use_bin_type=True))
+        os.replace(tmp, path)
+
+    # --- creation ----------------------------------------------------------------------------
+
+    def create_node(self, node_id: str, rec: Record) -> None:
+        """Create the node's inode and record (not yet linked into a folder)."""
+        path = self.node_path(node_id)
+        if rec.get("d"):
+            path.mkdir()
+        else:
+            path.touch(exist_ok=False)
+        self.write(node_id, rec)
+
+    def ensure_space(self, space_id: str, owner_id: str) -> None:
+        check_id(space_id)
+        link = self.spaces / space_id
+        if link.is_symlink():
+            return
+        with self.lock:
+            if link.is_symlink():
+                return
+            t = now()
+            if not self.node_path(space_id).exists():
+                self.create_node(space_id, {"n": "", "p": "", "s": space_id, "o": owner_id, "d": True,
+                                            "m": t, "tm": t, "ts": 0})
+            os.symlink(f"../nodes/{space_id}", link)
+
+    # --- lookup ------------------------------------------------------------------------------
+
+    def child_id(self, parent_id: str, name: str) -> str | None:
+        try:
+            target = os.readlink(self.node_path(parent_id) / name)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return target.rpartition("/")[2]
+
+    def resolve(self, space_id: str, path: str) -> tuple[str, list[str]]:
+        """Node id at ``path`` in the space and the validated path segments.
+
+        Raises:
+            NotFound: the space, or a segment, does not exist.
+            BadRequest: a segment is not a valid name.
+        """
+        parts = names.split_path(path)
+        check_id(space_id)
+        if not (self.spaces / space_id).is_symlink():
+            raise NotFound("no such space")
+        node_id = space_id
+        for name in parts:
+            child = self.child_id(node_id, name)
+            if child is None:
+                raise NotFound(f"{names.join_path(parts)} not found")
+            node_id = child
+        return node_id, parts
+
+    def resolve_parent(self, space_id: str, path: str) -> tuple[str, str, str]:
+        """(parent id, parent path, name) for a path whose parent must be an existing folder.
+
+        Raises:
+            Conflict: the parent does not exist or is a file (RFC 4918 §9.3.1, §9.7.1).
+            BadRequest: invalid name, or the path is the root.
+        """
+        parent_path, name = names.parent_and_name(path)
+        try:
+            parent_id, _ = self.resolve(space_id, parent_path)
+        except NotFound:
+            raise Conflict("parent folder does not exist") from None
+        if not self.read(parent_id).get("d"):
+            raise Conflict("parent is not a folder")
+        return parent_id, parent_path, name
+
+    def path_of(self, node_id: str) -> tuple[str, Record]:
+        """Path (within its space) of a live node, and its record.
+
+        Raises:
+            NotFound: unknown id, or the node or an ancestor is in the trash.
+        """
+        check_id(node_id)
+        rec = self.read(node_id)
+        segments: list[str] = []
+        cur_id, cur = node_id, rec
+        for _ in range(4096):
+            parent = cur.get("p")
+            if not parent:
+                if cur_id != cur.get("s"):
+                    raise NotFound("no such node")
+                return names.join_path(list(reversed(segments))), rec
+            name = str(cur.get("n", ""))
+            if self.child_id(parent, name) != cur_id:
+                raise NotFound("no such node")  # unlinked: trashed (or an ancestor is)
+            segments.append(name)
+            cur_id, cur = parent, self.read(parent)
+        raise NotFound("tree too deep")
+
+    def info(self, node_id: str, path: str) -> NodeInfo:
+        return to_info(node_id, self.read(node_id), path)
+
+    def list_children(self, node_id: str) -> list[tuple[str, str]]:
+        """(name, child id) pairs of a folder, sorted by name."""
+        out = []
+        with os.scandir(self.node_path(node_id)) as it:
+            for entry in it:
+                try:
+                    target = os.readlink(entry.path)
+                except OSError:
+                    continue
+                out.append((entry.name, target.rpartition("/")[2]))
+        out.sort()
+        return out
+
+    # --- links -------------------------------------------------------------------------------
+
+    def link(self, parent_id: str, name: str, child_id: str) -> None:
+        """Make ``child_id`` visible as ``name`` in the folder (atomic: one symlink)."""
+        os.symlink(f"../{child_id}", self.node_path(parent_id) / name)
+
+    def unlink(self, parent_id: str, name: str) -> None:
+        os.unlink(self.node_path(parent_id) / name)
+
+    # --- propagation -------------------------------------------------------------------------
+
+    def propagate(self, node_id: str, size_delta: int, when: float | None = None) -> None:
+        """Give ``node_id`` and every ancestor a newer tree mtime (so a new etag) and add
+        ``size_delta`` bytes to their tree sizes. Caller holds the lock."""
+        t = now() if when is None else when
+        cur: str = node_id
+        for _ in range(4096):
+            rec = self.read(cur)
+            # strictly increasing, so the etag changes even within the clock's resolution
+            rec["tm"] = max(t, float(rec.get("tm", 0.0)) + 1e-6)
+            rec["ts"] = max(0, int(rec.get("ts", 0)) + size_delta)
+            self.write(cur, rec)
+            parent = rec.get("p")
+            if not parent:
+                return
+            cur = str(parent)
+
+    def subtree_ids(self, node_id: str) -> list[str]:
+        """All node ids of a subtree, children after their parent."""
+        out = [node_id]
+        i = 0
+        while i < len(out):
+            cur = out[i]
+            i += 1
+            if self.node_path(cur).is_dir():
+                out.extend(child for _, child in self.list_children(cur))
+        return out
+
+    def remove_node_files(self, node_id: str, rec: Record) -> None:
+        """Delete a node's inode, record, props, blob and revisions from disk (purge)."""
+        path = self.node_path(node_id)
+        self.meta.remove(path)
+        self.write_props(node_id, {})
+        if rec.get("d"):
+            for entry in os.scandir(path):
+                os.unlink(entry.path)
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+            if rec.get("b"):
+                (self.blobs / str(rec["b"])).unlink(missing_ok=True)
+        revdir = self.revisions / node_id
+        if revdir.is_dir():
+            for entry in os.scandir(revdir):
+                rev: dict[str, Any] = msgpack.unpackb(Path(entry.path).read_bytes(), raw=False)
+                (self.blobs / str(rev.get("b", ""))).unlink(missing_ok=True)
+                os.unlink(entry.path)
+            revdir.rmdir()

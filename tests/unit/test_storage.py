@@ -1,0 +1,176 @@
+"""The decomposed filesystem against both metadata backends (on /tmp: ext4, real xattr limits)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ocis.core.errors import (
+    AlreadyExists,
+    BadRequest,
+    ChecksumMismatch,
+    Conflict,
+    InsufficientStorage,
+    NotFound,
+    PreconditionFailed,
+)
+from ocis.storage.decomposedfs import DecomposedFS, open_storage
+
+USER = "4c510ada-c86b-4815-8820-42cdf82c3d51"
+
+
+@pytest.fixture(params=["xattrs", "sidecar"])
+def fs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DecomposedFS]:
+    base = Path(os.environ.get("OCIS_TEST_TMP", "/tmp"))
+    root = tmp_path_factory.mktemp("dfs", numbered=True)
+    if base != Path("/tmp"):
+        root = base / root.name
+    storage = open_storage(root, request.param)
+    storage.home(USER)
+    yield storage
+
+
+def put(fs: DecomposedFS, path: str, data: bytes, **kw: object) -> tuple[str, bool]:
+    up = fs.begin_upload(USER, path, length=len(data))
+    up.write(data)
+    info, created = up.commit(**kw)  # type: ignore[arg-type]
+    return info.id, created
+
+
+def read(fs: DecomposedFS, path: str) -> bytes:
+    _, fh = fs.open_blob(USER, path)
+    with fh:
+        return fh.read()
+
+
+def test_backend_recorded(fs: DecomposedFS) -> None:
+    assert (fs.root / ".metadata-backend").read_text().strip() == fs.backend.name
+    if fs.backend.name == "xattrs":
+        assert os.getxattr(fs.root / "nodes" / USER, "user.ocis.md")
+    else:
+        assert (fs.root / "nodes" / f"{USER}.mpk").exists()
+
+
+def test_upload_checksums_and_propagation(fs: DecomposedFS) -> None:
+    fs.mkdir(USER, "/a")
+    fs.mkdir(USER, "/a/b")
+    root_etag = fs.stat(USER, "/").etag
+    a_etag = fs.stat(USER, "/a").etag
+    fid, created = put(fs, "/a/b/f.txt", b"hello", mtime=1_600_000_000.5)
+    assert created
+    info = fs.stat(USER, "/a/b/f.txt")
+    assert info.id == fid and info.size == 5 and info.mtime == 1_600_000_000.5
+    assert info.checksums["SHA1"] == hashlib.sha1(b"hello").hexdigest()
+    assert info.checksums["MD5"] == hashlib.md5(b"hello").hexdigest()
+    assert info.checksums["ADLER32"] == "062c0215"
+    assert fs.stat(USER, "/").etag != root_etag and fs.stat(USER, "/a").etag != a_etag
+    assert fs.stat(USER, "/").size == 5 and fs.stat(USER, "/a/b").size == 5
+    assert read(fs, "/a/b/f.txt") == b"hello"
+
+
+def test_overwrite_keeps_id_and_changes_etag(fs: DecomposedFS) -> None:
+    fid, _ = put(fs, "/f", b"one")
+    etag = fs.stat(USER, "/f").etag
+    fid2, created = put(fs, "/f", b"second", if_match=etag)
+    assert fid2 == fid and not created
+    assert fs.stat(USER, "/f").etag != etag and fs.stat(USER, "/").size == 6
+    with pytest.raises(PreconditionFailed):
+        put(fs, "/f", b"x", if_match=etag)
+    assert read(fs, "/f") == b"second"
+
+
+def test_checksum_mismatch_stores_nothing(fs: DecomposedFS) -> None:
+    with pytest.raises(ChecksumMismatch):
+        put(fs, "/bad", b"data", checksum=("SHA1", "0" * 40))
+    with pytest.raises(NotFound):
+        fs.stat(USER, "/bad")
+    assert os.listdir(fs.root / "uploads") == []
+
+
+def test_aborted_upload_leaves_nothing(fs: DecomposedFS) -> None:
+    up = fs.begin_upload(USER, "/partial")
+    up.write(b"x" * 1000)
+    up.abort()
+    with pytest.raises(NotFound):
+        fs.stat(USER, "/partial")
+    assert os.listdir(fs.root / "uploads") == []
+
+
+def test_move_keeps_id_and_propagates_both_parents(fs: DecomposedFS) -> None:
+    fs.mkdir(USER, "/src")
+    fs.mkdir(USER, "/dst")
+    fid, _ = put(fs, "/src/f", b"12345")
+    src_etag, dst_etag = fs.stat(USER, "/src").etag, fs.stat(USER, "/dst").etag
+    info, created = fs.move(USER, "/src/f", "/dst/g")
+    assert created and info.id == fid and info.path == "/dst/g"
+    assert fs.stat(USER, "/src").size == 0 and fs.stat(USER, "/dst").size == 5
+    assert fs.stat(USER, "/src").etag != src_etag and fs.stat(USER, "/dst").etag != dst_etag
+    assert fs.stat_id(fid).path == "/dst/g"
+    with pytest.raises(Conflict):
+        fs.move(USER, "/dst", "/dst/inner")
+    put(fs, "/src/h", b"x")
+    with pytest.raises(PreconditionFailed):
+        fs.move(USER, "/src/h", "/dst/g", overwrite=False)
+    info, created = fs.move(USER, "/src/h", "/dst/g", overwrite=True)
+    assert not created and read(fs, "/dst/g") == b"x" and fs.stat(USER, "/").size == 1
+
+
+def test_copy_tree_new_ids(fs: DecomposedFS) -> None:
+    fs.mkdir(USER, "/t")
+    fs.mkdir(USER, "/t/u")
+    put(fs, "/t/u/f", b"abc")
+    fs.set_props(USER, "/t/u/f", {"{urn:x}p": "<p>v</p>"})
+    info, created = fs.copy(USER, "/t", "/t2")
+    assert created and info.size == 3 and info.id != fs.stat(USER, "/t").id
+    assert read(fs, "/t2/u/f") == b"abc"
+    assert fs.get_props(USER, "/t2/u/f") == {"{urn:x}p": "<p>v</p>"}
+    assert fs.stat(USER, "/").size == 6
+
+
+def test_delete_is_one_unlink_and_stat_id_fails(fs: DecomposedFS) -> None:
+    fs.mkdir(USER, "/d")
+    fid, _ = put(fs, "/d/f", b"abc")
+    fs.delete(USER, "/d")
+    with pytest.raises(NotFound):
+        fs.stat(USER, "/d")
+    with pytest.raises(NotFound):
+        fs.stat_id(fid)
+    assert fs.stat(USER, "/").size == 0
+    assert len(os.listdir(fs.root / "trash" / USER)) == 1
+
+
+def test_names_validated(fs: DecomposedFS) -> None:
+    for bad in ("/a\x00b", "/" + "x" * 256, "/..", "/\udcff"):
+        with pytest.raises(BadRequest):
+            fs.mkdir(USER, bad)
+    fs.mkdir(USER, "/" + "ü" * 127)  # 254 bytes: allowed
+    with pytest.raises(AlreadyExists):
+        fs.mkdir(USER, "/" + "ü" * 127)
+    with pytest.raises(Conflict):
+        fs.mkdir(USER, "/missing/child")
+
+
+def test_quota(tmp_path: Path) -> None:
+    fs = open_storage(tmp_path / "q", "auto", quota_for=lambda _space: 10)
+    fs.home(USER)
+    put(fs, "/a", b"12345678")
+    assert fs.quota(USER).available == 2
+    with pytest.raises(InsufficientStorage):
+        put(fs, "/b", b"123")
+    with pytest.raises(NotFound):
+        fs.stat(USER, "/b")
+    put(fs, "/a", b"1234567890")  # overwrite within quota
+    assert fs.quota(USER).used == 10
+
+
+def test_restart_keeps_everything(fs: DecomposedFS) -> None:
+    fid, _ = put(fs, "/keep", b"data")
+    etag = fs.stat(USER, "/keep").etag
+    again = open_storage(fs.root, "auto")
+    info = again.stat(USER, "/keep")
+    assert (info.id, info.etag) == (fid, etag)
+    assert again.backend.name == fs.backend.name
