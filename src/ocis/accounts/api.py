@@ -33,3 +33,24 @@ class AccountsAPI(Protocol):
 
     def find_user(self, username: str) -> User | None:
         """Look up by username (case-insensitive)."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of users.
+
+    Attributes:
+        id: stable group id (UUID string).
+        name: unique short name (``sam account name``), case-insensitive; what ``User.groups`` lists.
+        display_name: human-readable name.
+        description: free text.
+        gid_number: POSIX-style group number (informational).
+        members: ids of the member users.
+    """
+
+    id: str
+    name: str
+    display_name: str
+    description: str = ""
+    gid_number: int | None = None
+    members: tuple[str, ...] = field(default_factory=tuple)
