@@ -1,0 +1,45 @@
+"""Regression: hypercorn 0.18 + trio + HTTP/2 used to kill the whole server when a handler answered
+before reading the request body (KeyError in the h2 protocol for DATA on a closed stream).
+
+A 10 MB PUT with wrong credentials is answered 401 early; three of them, then the server must be alive.
+If the server negotiates only HTTP/1.1 (one accepted way to avoid the bug) the same requests go over h1.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from helpers.dav import files_url, make_client
+from helpers.server import ServerProcess
+
+BODY = os.urandom(10 * 1024 * 1024)
+
+
+def test_early_401_on_big_put_over_http2(server: ServerProcess) -> None:
+    with make_client(server.url, "einstein", "wrong password", http2=True, timeout=60) as c:
+        version = c.get("/status.php").http_version
+        print(f"negotiated protocol: {version}")
+        outcomes: list[int | str] = []
+        for i in range(3):
+            try:
+                r = c.put(files_url("einstein", f"early-{i}.bin"), content=BODY)
+                outcomes.append(r.status_code)
+                assert r.status_code == 401, f"PUT with wrong password -> {r.status_code}"
+            except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ReadError) as e:
+                # the server may reset the stream / close the connection after answering early
+                outcomes.append(type(e).__name__)
+            server.check_alive()
+        print(f"outcomes: {outcomes}")
+    # fresh connections, after the early answers
+    assert server.is_running(), "server process exited"
+    server.assert_healthy()
+    with make_client(server.url, http2=True) as c:
+        r = c.get("/status.php")
+        assert r.status_code == 200
+    with make_client(server.url, "einstein", http2=True) as c:
+        r = c.request("PROPFIND", files_url("einstein"), headers={"Depth": "0"})
+        assert r.status_code == 207, f"authenticated PROPFIND after the early answers -> {r.status_code}"
+        for i in range(3):
+            assert c.request("PROPFIND", files_url("einstein", f"early-{i}.bin")).status_code == 404
