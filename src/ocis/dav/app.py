@@ -1,17 +1,189 @@
-"""WebDAV front end (placeholder until the provider lands)."""
+"""The WebDAV service: ``/remote.php/webdav``, ``/remote.php/dav/files/<user>``, ``/webdav``,
+``/dav/files/<user>``, ``/status.php`` and private links (``/index.php/f/<id>``).
+
+GET, HEAD, PUT and OPTIONS are native ASGI (``native.py``); everything else (PROPFIND, PROPPATCH,
+MKCOL, DELETE, COPY, MOVE, LOCK, UNLOCK) runs in wsgidav over ``SpaceProvider`` through the
+streaming trio bridge, with space-relative paths.
+"""
 
 from __future__ import annotations
 
-from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+import logging
+from typing import Any
+from urllib.parse import quote, urlsplit
 
+import trio
+from starlette.types import ASGIApp, Receive, Scope, Send
+from wsgidav.dav_error import DAVError
+from wsgidav.error_printer import ErrorPrinter
+from wsgidav.request_resolver import RequestResolver
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from ocis.core.errors import BadRequest, NotFound, OcisError
+from ocis.core.principal import SCOPE_KEY, Principal
+from ocis.dav import native, paths
+from ocis.dav.errors import error_body
+from ocis.dav.provider import SpaceProvider
+from ocis.dav.status import status_body
+from ocis.dav.wsgi_bridge import build_environ, run_wsgi
 from ocis.runtime.deps import Deps
+
+log = logging.getLogger(__name__)
+
+ALLOW = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, PROPPATCH, COPY, MOVE, MKCOL, LOCK, UNLOCK, REPORT"
+_WITH_NODE_HEADERS = {"MKCOL", "MOVE", "COPY"}
+
+
+def _wsgidav(provider: SpaceProvider) -> WsgiDAVApp:
+    return WsgiDAVApp({
+        "provider_mapping": {"/": provider},
+        "middleware_stack": [ErrorPrinter, RequestResolver],
+        "http_authenticator": {"domain_controller": None, "accept_basic": False, "accept_digest": False},
+        "simple_dc": {"user_mapping": {}},
+        "lock_storage": True,
+        "property_manager": None,
+        "block_size": 1024 * 1024,
+        "honor_mtime_header": False,   # X-OC-Mtime is handled here (fractional seconds too)
+        "dir_browser": {"enable": False},
+        "verbose": 1,
+        "logging": {"enable": False},
+        "add_header_MS_Author_Via": True,
+    })
+
+
+async def _respond(send: Send, status: int, body: bytes = b"", content_type: str = "application/xml; charset=utf-8",
+                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    hdrs = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": hdrs + (headers or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+class DavService:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.storage = deps.storage
+        self.provider = SpaceProvider(deps.storage, deps.accounts, deps.config.url,
+                                      deps.config.dav.allow_propfind_infinity)
+        self.wsgi = _wsgidav(self.provider)
+        self.lock_manager = self.provider.lock_manager
+        self.limiter = trio.CapacityLimiter(32)
+        self._homes: set[str] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        method = scope["method"].upper()
+        try:
+            target = paths.resolve(scope.get("raw_path") or scope["path"].encode())
+        except BadRequest as exc:
+            await _respond(send, 400, error_body(400, exc.message))
+            return
+        if target.kind == "status":
+            await _respond(send, 200, status_body(), "application/json")
+            return
+        if target.kind != "files":
+            await self._other(target, scope, send)
+            return
+        if method == "OPTIONS":
+            await _respond(send, 200, b"", "text/plain", [
+                (b"allow", ALLOW.encode()), (b"dav", b"1, 2"), (b"ms-author-via", b"DAV"),
+                (b"accept-ranges", b"bytes")])
+            return
+        principal: Principal | None = scope.get(SCOPE_KEY)
+        if principal is None:
+            await _respond(send, 401, error_body(401, "No valid credentials"))
+            return
+        if target.user is not None and target.user.lower() not in (principal.username.lower(), principal.id):
+            await _respond(send, 403, error_body(403, "you may only access your own files here"))
+            return
+        space_id = principal.id
+        if space_id not in self._homes:
+            await trio.to_thread.run_sync(self.storage.home, space_id, limiter=self.limiter)
+            self._homes.add(space_id)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        ctx = native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
+                         self.limiter)
+        try:
+            if method in ("GET", "HEAD"):
+                info = await ctx.run(self.storage.stat, space_id, target.path)
+                if not info.is_dir:
+                    await native.get(ctx, send, head=method == "HEAD")
+                    return
+                await _respond(send, 405, error_body(405, "GET is only allowed on files"),
+                               headers=[(b"allow", ALLOW.encode())])
+                return
+            if method == "PUT":
+                await native.put(ctx, receive, send)
+                return
+            await self._wsgidav(scope, receive, send, target, ctx, method)
+        except (OcisError, DAVError) as exc:
+            await native.dispatch_error(send, exc, head=method == "HEAD")
+
+    async def _other(self, target: paths.Target, scope: Scope, send: Send) -> None:
+        segs = target.segments
+        if len(segs) == 3 and segs[:2] == ("index.php", "f"):
+            # private link: into the web UI at the file (the UI resolves the id)
+            location = f"{self.deps.config.url.rstrip('/')}/#/f/{quote(segs[2])}"
+            await _respond(send, 302, b"", "text/plain", [(b"location", location.encode())])
+            return
+        await _respond(send, 404, error_body(404, "no such endpoint"))
+
+    def _destination(self, value: str, headers: dict[str, str], space_id: str, principal: str) -> str:
+        """Space-relative path of a Destination header (RFC 4918 §10.3), as wsgidav expects it."""
+        parts = urlsplit(value)
+        if parts.netloc:
+            host = parts.netloc.lower()
+            allowed = {headers.get("host", "").lower(), headers.get("x-forwarded-host", "").lower(),
+                       urlsplit(self.deps.config.url).netloc.lower()}
+            if host not in allowed:
+                raise DAVError(502, "the destination is on another server")
+        dest = paths.resolve(parts.path.encode("latin-1"))
+        if dest.kind != "files" or (dest.user is not None and dest.user.lower() != principal.lower()
+                                    and dest.user != space_id):
+            raise DAVError(502, "the destination is outside your files")
+        return quote(dest.path, safe="/!*'(),$-_|.~")
+
+    async def _wsgidav(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,
+                       ctx: native.Ctx, method: str) -> None:
+        environ = build_environ(scope, receive, "", target.path)
+        environ["ocis.space_id"] = ctx.space_id
+        environ["ocis.dav_base"] = target.base
+        environ["wsgidav.auth.user_name"] = ctx.username
+        mtime = native._parse_mtime(ctx.headers.get("x-oc-mtime"))
+        environ["ocis.mtime"] = mtime
+        dest_path: str | None = None
+        if method in ("MOVE", "COPY") and "destination" in ctx.headers:
+            environ["HTTP_DESTINATION"] = self._destination(ctx.headers["destination"], ctx.headers,
+                                                            ctx.space_id, ctx.username)
+            dest_path = paths.resolve(urlsplit(ctx.headers["destination"]).path.encode("latin-1")).path
+        storage, space_id = self.storage, ctx.space_id
+
+        def with_node_headers(app: Any) -> Any:
+            def wrapped(env: dict[str, Any], start_response: Any) -> Any:
+                def sr(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                    if method in _WITH_NODE_HEADERS and status[:3] in ("201", "204"):
+                        headers = list(headers)
+                        node_path = dest_path if dest_path is not None else target.path
+                        try:
+                            if mtime is not None and method != "MKCOL":
+                                storage.set_mtime(space_id, node_path, mtime)
+                            info = storage.stat(space_id, node_path)
+                        except (NotFound, OcisError):
+                            pass
+                        else:
+                            if mtime is not None:
+                                headers.append(("X-OC-MTime", "accepted"))
+                            headers += [("ETag", f'"{info.etag}"'), ("OC-ETag", f'"{info.etag}"'),
+                                        ("OC-FileId", info.id)]
+                    return start_response(status, headers, exc_info)
+
+                return app(env, sr)
+
+            return wrapped
+
+        await run_wsgi(with_node_headers(self.wsgi), environ, send, self.limiter)
 
 
 def create_app(deps: Deps) -> ASGIApp:
-    """ASGI app for ``/remote.php/``, ``/dav/``, ``/webdav/`` and ``/status.php``."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await PlainTextResponse("not implemented", status_code=501)(scope, receive, send)
-
-    return app
+    """ASGI app for ``/remote.php/``, ``/dav/``, ``/webdav/``, ``/status.php``, ``/index.php/``."""
+    return DavService(deps)

@@ -1,0 +1,237 @@
+"""Native ASGI handlers for the methods where throughput matters: GET/HEAD (with Range) and PUT.
+
+PUT streams the body into an aside upload (``Storage.begin_upload``) and commits it atomically, so
+an interrupted or rejected upload leaves nothing behind (wsgidav's own PUT creates the file first).
+Lock and ``If`` header checks use wsgidav's lock manager, so LOCK/UNLOCK (served by wsgidav) and
+PUT agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import trio
+from starlette.types import Receive, Send
+from wsgidav import util
+from wsgidav.dav_error import DAVError, get_http_status_string
+
+from ocis.core.checksums import parse_checksum_header
+from ocis.core.errors import BadRequest, NotFound, OcisError, PreconditionFailed
+from ocis.core.timeutil import http_date
+from ocis.dav.errors import error_body, status_of
+from ocis.storage.api import NodeInfo, Storage
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class Ctx:
+    """One request to a user's space."""
+
+    storage: Storage
+    lock_manager: Any
+    space_id: str
+    path: str
+    username: str
+    headers: dict[str, str]
+    limiter: trio.CapacityLimiter
+
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self.limiter)
+
+
+async def send_error(send: Send, status: int, message: str, head: bool = False,
+                     extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = b"" if head else error_body(status, message)
+    headers = [(b"content-type", b"application/xml; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+def node_headers(info: NodeInfo) -> list[tuple[bytes, bytes]]:
+    etag = f'"{info.etag}"'.encode()
+    return [(b"etag", etag), (b"oc-etag", etag), (b"oc-fileid", info.id.encode()),
+            (b"last-modified", http_date(info.mtime).encode())]
+
+
+def _ref_url(space_id: str, path: str) -> str:
+    return quote(f"/{space_id}{path}", safe="/!*'(),$-_|.~")
+
+
+def _parse_range(value: str, size: int) -> tuple[int, int] | str | None:
+    """A single ``bytes=a-b`` range as (start, end inclusive); None to ignore; "unsatisfiable"."""
+    unit, _, spec = value.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None  # multiple ranges: answering 200 with everything is allowed (RFC 9110 §14.2)
+    first, _, last = spec.strip().partition("-")
+    try:
+        if first == "":
+            n = int(last)
+            if n <= 0:
+                return "unsatisfiable"
+            return max(0, size - n), size - 1
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start >= size or start < 0 or end < start:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+async def get(ctx: Ctx, send: Send, head: bool) -> None:
+    """GET/HEAD of a file (RFC 9110 §9.3.1, ranges §14)."""
+    info, fh = await ctx.run(ctx.storage.open_blob, ctx.space_id, ctx.path)
+    try:
+        inm = ctx.headers.get("if-none-match")
+        if inm and (inm.strip() == "*" or f'"{info.etag}"' in inm):
+            await send({"type": "http.response.start", "status": 304, "headers": node_headers(info)})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        size = info.size
+        status, start, end = 200, 0, size - 1
+        headers = [*node_headers(info), (b"content-type", info.mimetype.encode()),
+                   (b"accept-ranges", b"bytes"),
+                   (b"content-disposition",
+                    f"attachment; filename*=UTF-8''{quote(info.name)}; filename=\"{quote(info.name)}\"".encode())]
+        if "SHA1" in info.checksums:
+            headers.append((b"oc-checksum", f"SHA1:{info.checksums['SHA1']}".encode()))
+        rng = ctx.headers.get("range")
+        if_range = ctx.headers.get("if-range")
+        if rng and (not if_range or if_range.strip() == f'"{info.etag}"'):
+            parsed = _parse_range(rng, size)
+            if parsed == "unsatisfiable":
+                await send_error(send, 416, "range not satisfiable", head,
+                                 [(b"content-range", f"bytes */{size}".encode())])
+                return
+            if isinstance(parsed, tuple):
+                status, (start, end) = 206, parsed
+                headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
+        length = max(0, end - start + 1)
+        headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if head or length == 0:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await ctx.run(fh.seek, start)
+        left = length
+        while left > 0:
+            chunk = await ctx.run(fh.read, min(CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+        if left > 0:  # the blob was shorter than its record says: end the response anyway
+            await send({"type": "http.response.body", "body": b""})
+    finally:
+        await ctx.run(fh.close)
+
+
+def _check_locks(ctx: Ctx, existing: NodeInfo | None) -> None:
+    """Raise DAVError 423/412 per the lock manager and the ``If`` header (RFC 4918 §10.4)."""
+    lm = ctx.lock_manager
+    env: dict[str, Any] = {}
+    if "if" in ctx.headers:
+        env["HTTP_IF"] = ctx.headers["if"]
+    util.parse_if_header_dict(env)
+    tokens = env["wsgidav.ifLockTokenList"]
+    if existing is not None:
+        url = _ref_url(ctx.space_id, existing.path)
+        if env["wsgidav.conditions.if"] is not None:
+            held = [lock["token"] for lock in lm.get_indirect_url_lock_list(url, principal=ctx.username)]
+
+            class _Res:
+                @staticmethod
+                def support_etag() -> bool:
+                    return True
+
+            if not util.test_if_header_dict(_Res, env["wsgidav.conditions.if"], url, held, existing.etag):
+                raise DAVError(412, "'If' header condition failed")
+        lm.check_write_permission(url=url, depth="0", token_list=tokens, principal=ctx.username)
+    else:
+        parent = ctx.path.rsplit("/", 1)[0] or "/"
+        lm.check_write_permission(url=_ref_url(ctx.space_id, parent), depth="0", token_list=tokens,
+                                  principal=ctx.username)
+
+
+def _parse_mtime(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        mtime = float(value)
+    except ValueError:
+        raise BadRequest("X-OC-Mtime must be a unix timestamp") from None
+    if not (0 <= mtime < 2**37):
+        raise BadRequest("X-OC-Mtime out of range")
+    return mtime
+
+
+async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
+    """PUT a file (RFC 9110 §9.3.4, ownCloud: X-OC-Mtime, OC-Checksum, OC-FileId)."""
+    h = ctx.headers
+    if "content-range" in h:
+        raise BadRequest("Content-Range is not allowed on PUT")
+    if "content-encoding" in h and h["content-encoding"].strip().lower() != "identity":
+        await send_error(send, 501, "Content-Encoding is not supported")
+        return
+    mtime = _parse_mtime(h.get("x-oc-mtime"))
+    checksum = parse_checksum_header(h["oc-checksum"]) if "oc-checksum" in h else None
+    length: int | None = None
+    if "content-length" in h:
+        try:
+            length = int(h["content-length"])
+        except ValueError:
+            raise BadRequest("invalid Content-Length") from None
+    try:
+        existing: NodeInfo | None = await ctx.run(ctx.storage.stat, ctx.space_id, ctx.path)
+    except NotFound:
+        existing = None
+    if existing is not None and existing.is_dir:
+        await send_error(send, 409, "a folder exists at that path")
+        return
+    if h.get("if-none-match", "").strip() == "*" and existing is not None:
+        raise PreconditionFailed("the file exists (If-None-Match: *)")
+    if_match = h.get("if-match")
+    if if_match is not None:
+        if_match = if_match.strip()
+        if if_match != "*":
+            if_match = if_match.removeprefix("W/").strip('"')
+    _check_locks(ctx, existing)
+
+    upload = await ctx.run(ctx.storage.begin_upload, ctx.space_id, ctx.path, length=length)
+    committed = False
+    try:
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return  # the client went away: discard (finally), nothing to answer
+            body = msg.get("body", b"")
+            if body:
+                await ctx.run(upload.write, body)
+            if not msg.get("more_body", False):
+                break
+        if length is not None and upload.size != length:
+            raise BadRequest(f"expected {length} bytes, received {upload.size}")
+        info, created = await ctx.run(upload.commit, mtime=mtime, checksum=checksum, if_match=if_match)
+        committed = True
+    finally:
+        if not committed:
+            await ctx.run(upload.abort)
+    headers = [*node_headers(info), (b"content-length", b"0"), (b"content-type", b"text/plain")]
+    if mtime is not None:
+        headers.append((b"x-oc-mtime", b"accepted"))
+    await send({"type": "http.response.start", "status": 201 if created else 204, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def dispatch_error(send: Send, exc: Exception, head: bool = False) -> None:
+    """Answer a domain error or a wsgidav DAVError raised by a native handler."""
+    if isinstance(exc, OcisError):
+        await send_error(send, status_of(exc), exc.message, head)
+    elif isinstance(exc, DAVError):
+        await send_error(send, exc.value, exc.context_info or get_http_status_string(exc), head)
+    else:  # pragma: no cover - programming error
+        raise exc
+
