@@ -1,0 +1,54 @@
+"""What ``cloud/capabilities`` advertises: only features that exist now.
+
+Source: shared/reference/protocol.md section 3.2, trimmed. Deliberately absent until implemented:
+``dav.chunking`` (pyocclient crashes on an empty one, and its presence changes client behaviour),
+``files.tus_support`` (TUS), ``files_sharing``, ``notifications``, ``core.support-url-signing``.
+``files.bigfilechunking`` is false, so the desktop client uploads with plain PUT.
+
+:data:`STATUS` is the body of ``/status.php`` too (served by ``dav``), so both agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = {"major": 10, "minor": 0, "micro": 11, "string": "10.0.11", "edition": "reva"}
+
+# status.php body (key order as ownCloud writes it); dav serves exactly this.
+STATUS: dict[str, Any] = {
+    "installed": True,
+    "maintenance": False,
+    "needsDbUpgrade": False,
+    "version": "10.0.11.5",
+    "versionstring": "10.0.11",
+    "edition": "community",
+    "productname": "ownCloud",
+}
+
+
+def status_info() -> dict[str, Any]:
+    """A fresh copy of :data:`STATUS` (for ``/status.php`` and ``core.status``)."""
+    return dict(STATUS)
+
+
+def capabilities() -> dict[str, Any]:
+    """``data`` of ``GET /ocs/v{1,2}.php/cloud/capabilities``."""
+    return {
+        "version": dict(VERSION),
+        "capabilities": {
+            "core": {
+                "pollinterval": 60,
+                "webdav-root": "remote.php/webdav",
+                "status": status_info(),
+            },
+            "checksums": {"supportedTypes": ["SHA1"], "preferredUploadType": "SHA1"},
+            "files": {
+                "bigfilechunking": False,
+                "privateLinks": False,
+                "undelete": False,
+                "versioning": False,
+                "blacklisted_files": [".htaccess"],
+            },
+            "dav": {"reports": []},
+        },
+    }

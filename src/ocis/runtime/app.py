@@ -1,0 +1,83 @@
+"""Assemble the whole ASGI application for ``ocis server``.
+
+``build_app(cfg)`` expects a bootstrapped config (:func:`ocis.runtime.bootstrap.bootstrap` ran):
+it opens the accounts store (creating the demo users on first run unless disabled) and the
+storage, builds :class:`~ocis.runtime.deps.Deps`, the service apps (dav, ocs, web placeholder),
+the proxy in front of them and the access log around everything.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import cast
+
+from starlette.types import ASGIApp
+
+from ocis import __version__
+from ocis.accounts.demo import ensure_demo_data
+from ocis.accounts.store import AccountStore
+from ocis.config.model import OcisConfig
+from ocis.proxy.app import ProxyApp, build_routes
+from ocis.proxy.auth import Authenticator, BasicAuthenticator
+from ocis.proxy.placeholder import CSP as PLACEHOLDER_CSP
+from ocis.proxy.placeholder import create_placeholder_app
+from ocis.runtime.deps import Deps
+from ocis.runtime.logging import AccessLogMiddleware
+from ocis.storage.api import Storage
+
+log = logging.getLogger("ocis.runtime")
+
+
+@dataclass
+class Application:
+    """The built app and the pieces tests and the CLI may want to reach."""
+
+    asgi: ASGIApp
+    deps: Deps
+    accounts: AccountStore
+    proxy: ProxyApp
+    demo_created: bool
+
+
+def open_accounts(cfg: OcisConfig) -> tuple[AccountStore, bool]:
+    """The account store under ``<metadata>/accounts``; demo data created on first run if enabled."""
+    store = AccountStore(cfg.metadata_dir / "accounts")
+    created = ensure_demo_data(store) if cfg.accounts.demo_users_and_groups else False
+    if store.is_empty():
+        log.warning("there are no user accounts: nobody can log in "
+                    "(ACCOUNTS_DEMO_USERS_AND_GROUPS=false and none were created)")
+    return store, created
+
+
+def build_app(cfg: OcisConfig) -> Application:
+    """Build the complete application. See the module docstring.
+
+    Raises:
+        OSError, ValueError: from opening the storage (e.g. ``xattrs`` forced where unsupported).
+    """
+    from ocis.dav.app import create_app as create_dav_app
+    from ocis.ocs.app import create_app as create_ocs_app
+    from ocis.storage.decomposedfs import open_storage
+
+    accounts, demo_created = open_accounts(cfg)
+    default_quota = cfg.storage.default_quota or None
+
+    def quota_for(user_id: str) -> int | None:
+        own = accounts.quota_for(user_id)
+        return own if own is not None else default_quota
+
+    storage = open_storage(cfg.storage_root, cfg.storage.metadata_backend, quota_for=quota_for)
+    deps = Deps(config=cfg, storage=cast(Storage, storage), accounts=accounts)
+
+    authenticators: list[Authenticator] = []
+    if cfg.proxy.enable_basic_auth:
+        authenticators.append(BasicAuthenticator(accounts))
+    routes = build_routes(
+        dav=create_dav_app(deps),
+        ocs=create_ocs_app(deps),
+        web=create_placeholder_app(cfg.url, __version__),
+        web_csp=PLACEHOLDER_CSP,
+    )
+    proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
+    return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created)

@@ -1,0 +1,143 @@
+"""Serve an ASGI app with hypercorn 0.18's trio worker.
+
+* Binds ``cfg.proxy.http_addr`` itself first, so a taken port or a bad address is reported as one
+  line (:class:`ServeError`, naming ``PROXY_HTTP_ADDR``) instead of a traceback from inside trio.
+* TLS with ALPN ``h2`` + ``http/1.1`` when ``cfg.proxy.tls`` (cert and key from the bootstrap),
+  plain HTTP/1.1 (+ h2c upgrade) otherwise. The hypercorn patches are applied first.
+* SIGINT and SIGTERM trigger hypercorn's graceful shutdown (in-flight requests get
+  ``GRACEFUL_TIMEOUT`` seconds); a watchdog ends the process if shutdown is not done within
+  ``HARD_EXIT_AFTER`` seconds after the signal (e.g. a worker thread that never returns).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import trio
+
+from ocis.config.loader import split_host_port
+from ocis.config.model import OcisConfig
+from ocis.runtime import hypercorn_patch
+
+log = logging.getLogger("ocis.runtime")
+
+GRACEFUL_TIMEOUT = 3.0
+HARD_EXIT_AFTER = 4.5
+
+
+class ServeError(Exception):
+    """The server cannot start (e.g. the port is taken). The message is one line for the operator."""
+
+
+def hypercorn_config(cfg: OcisConfig) -> Any:
+    """A hypercorn ``Config`` for our settings (listening sockets are made by :func:`bind`)."""
+    from hypercorn.config import Config
+
+    hc = Config()
+    hc.bind = [cfg.proxy.http_addr]
+    if cfg.proxy.tls:
+        hc.certfile = cfg.proxy.tls_cert
+        hc.keyfile = cfg.proxy.tls_key
+        hc.alpn_protocols = ["h2", "http/1.1"]
+    hc.graceful_timeout = GRACEFUL_TIMEOUT
+    hc.include_server_header = False
+    hc.accesslog = None                          # we write our own (runtime/logging.py)
+    hc.errorlog = logging.getLogger("hypercorn.error")
+    hc.keep_alive_timeout = 30                   # sync clients pause between requests
+    return hc
+
+
+def bind(addr: str) -> socket.socket:
+    """A listening TCP socket on ``host:port``.
+
+    Raises:
+        ServeError: ``PROXY_HTTP_ADDR: cannot listen on <addr>: <reason>``.
+    """
+    host, port = split_host_port(addr)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        reason = {
+            errno.EADDRINUSE: "address already in use",
+            errno.EADDRNOTAVAIL: "address not available on this machine",
+            errno.EACCES: "permission denied",
+        }.get(exc.errno or 0, exc.strerror or str(exc))
+        if isinstance(exc, socket.gaierror):
+            reason = f"unknown host {host!r}"
+        raise ServeError(f"PROXY_HTTP_ADDR: cannot listen on {addr}: {reason}") from None
+    return sock
+
+
+def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] | None = None) -> None:
+    """Run until SIGINT/SIGTERM. Blocks.
+
+    Args:
+        app: the ASGI app.
+        cfg: bootstrapped config (TLS cert/key paths filled in when TLS is on).
+        on_started: called with the bound URLs once the server listens.
+
+    Raises:
+        ServeError: cannot listen.
+    """
+    from hypercorn.config import Sockets
+    from hypercorn.utils import wrap_app
+
+    hypercorn_patch.apply()
+    hc = hypercorn_config(cfg)
+    sock = bind(cfg.proxy.http_addr)
+    sockets = Sockets(secure_sockets=[sock] if cfg.proxy.tls else [],
+                      insecure_sockets=[] if cfg.proxy.tls else [sock], quic_sockets=[])
+    wrapped = wrap_app(app, hc.wsgi_max_body_size, "asgi")
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            binds: list[str] = await nursery.start(_serve_task, wrapped, hc, sockets)
+            if on_started is not None:
+                on_started(binds)
+
+    try:
+        trio.run(main)
+    except KeyboardInterrupt:
+        pass  # a second Ctrl-C during shutdown
+    finally:
+        sock.close()
+
+
+async def _serve_task(app: Any, hc: Any, sockets: Any, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    from hypercorn.trio.run import worker_serve
+
+    await worker_serve(app, hc, sockets=sockets, shutdown_trigger=_wait_for_signal, task_status=task_status)
+
+
+async def _wait_for_signal() -> None:
+    """Return on SIGINT/SIGTERM (then hypercorn shuts down gracefully)."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s, shutting down", signal.Signals(signum).name)
+            _start_watchdog()
+            return
+
+
+def _start_watchdog() -> None:
+    def force_exit() -> None:
+        logging.getLogger("ocis.runtime").error("shutdown took longer than %.1f s; exiting", HARD_EXIT_AFTER)
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(HARD_EXIT_AFTER, force_exit)
+    timer.daemon = True
+    timer.start()
