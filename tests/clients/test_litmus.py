@@ -83,10 +83,7 @@ def test_litmus(server: ServerProcess, tmp_path: Path, endpoint: str, user: str,
     print(f"litmus {url}")
     for suite in SUITES:
         r = results.get(suite)
-        print(
-            f"  {suite:9s} "
-            + (f"{r['passed']}/{r['run']} passed, {r['failed']} failed" if r else "no summary")
-        )
+        print(f"  {suite:9s} " + (f"{r['passed']}/{r['run']} passed, {r['failed']} failed" if r else "no summary"))
     skipped = SKIPPED_RE.findall(output)
     if skipped:
         print(f"  skipped tests reported: {skipped}")

@@ -181,9 +181,7 @@ def sc(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Itera
         print(f"owncloudcmd sync durations (s): {scenario.durations}")
         if scenario.durations:
             ARTIFACTS_DIR.mkdir(exist_ok=True)
-            (ARTIFACTS_DIR / "owncloudcmd-durations.json").write_text(
-                json.dumps(scenario.durations, indent=2)
-            )
+            (ARTIFACTS_DIR / "owncloudcmd-durations.json").write_text(json.dumps(scenario.durations, indent=2))
 
 
 def test_1_first_sync(sc: Scenario) -> None:
@@ -204,13 +202,9 @@ def test_1_first_sync(sc: Scenario) -> None:
     sc.sync(sc.local, "first")
 
     local = sc.local_tree(sc.local)
-    assert local == sc.expected, (
-        f"local tree after first sync differs from expected:\n{diff(local, sc.expected)}"
-    )
+    assert local == sc.expected, f"local tree after first sync differs from expected:\n{diff(local, sc.expected)}"
     remote = sc.remote_tree()
-    assert remote == sc.expected, (
-        f"server tree after first sync differs from expected:\n{diff(remote, sc.expected)}"
-    )
+    assert remote == sc.expected, f"server tree after first sync differs from expected:\n{diff(remote, sc.expected)}"
     sc.done.add("first")
 
 
@@ -285,9 +279,7 @@ def test_4_idle_resync_transfers_nothing(sc: Scenario) -> None:
         "is the JSON access log (method/path/status per request) missing from the server log?"
     )
     transfers = {
-        m: counts_after[m] - counts_before[m]
-        for m in DAV_WRITE_METHODS
-        if counts_after[m] != counts_before[m]
+        m: counts_after[m] - counts_before[m] for m in DAV_WRITE_METHODS if counts_after[m] != counts_before[m]
     }
     assert not transfers, f"idle re-sync was not idle: {transfers}"
     assert stat(sc.client, files_url(USER)).etag == root_before, "root etag changed during an idle sync"

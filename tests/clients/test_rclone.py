@@ -44,9 +44,7 @@ class Rclone:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [self.exe, "--no-check-certificate", "--retries", "1", "--low-level-retries", "2", *args]
-        proc = subprocess.run(
-            cmd, env=self.env, capture_output=True, text=True, errors="replace", timeout=600
-        )
+        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, errors="replace", timeout=600)
         self.server.check_alive()
         if check:
             assert proc.returncode == 0, (
@@ -72,9 +70,7 @@ def rc(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Itera
     obscured = subprocess.run(
         [exe, "obscure", PASSWORD], env=env, capture_output=True, text=True, check=True
     ).stdout.strip()
-    remote = (
-        f":webdav,url='{server.url}/remote.php/dav/files/{USER}',vendor=owncloud,user={USER},pass={obscured}:"
-    )
+    remote = f":webdav,url='{server.url}/remote.php/dav/files/{USER}',vendor=owncloud,user={USER},pass={obscured}:"
     base = tmp_path_factory.mktemp("rclone")
     with httpx.Client(
         base_url=server.url, verify=False, http1=True, http2=False, auth=(USER, PASSWORD), timeout=120
@@ -115,9 +111,7 @@ def test_1_copy_and_check(rc: Rclone) -> None:
     out = proc.stdout + proc.stderr
     print(out)
     assert "0 differences found" in out, out
-    assert "hashes could not be checked" not in out, (
-        f"rclone could not compare hashes (oc:checksums?):\n{out}"
-    )
+    assert "hashes could not be checked" not in out, f"rclone could not compare hashes (oc:checksums?):\n{out}"
     m = re.search(r"(\d+) matching files", out)
     assert m and int(m.group(1)) == len(rc.files), out
     rc.done.add("copy")
@@ -155,6 +149,7 @@ def test_4_moveto(rc: Rclone) -> None:
     rc.require("copy")
     src_rel, dst_rel = f"{DEST}/other/a.txt", f"{DEST}/moved here/a renamed ü.txt"
     fileid = stat(rc.client, files_url(USER, src_rel)).fileid
+    assert fileid, "PROPFIND returned no oc:fileid"
     rc.run("moveto", rc.r(src_rel), rc.r(dst_rel))
     assert not exists(rc.client, files_url(USER, src_rel)), "moveto left the source"
     assert get_bytes(rc.client, files_url(USER, dst_rel)) == rc.files["other/a.txt"]

@@ -139,9 +139,7 @@ def parse_multistatus(body: bytes) -> list[Resource]:
     return out
 
 
-def propfind(
-    client: httpx.Client, url: str, props: list[str] | None = None, depth: str = "1"
-) -> list[Resource]:
+def propfind(client: httpx.Client, url: str, props: list[str] | None = None, depth: str = "1") -> list[Resource]:
     """PROPFIND ``url``; asserts 207 and returns the parsed responses (first = the resource itself)."""
     r = client.request(
         "PROPFIND",

@@ -7,15 +7,15 @@ import socket
 import ssl
 import time
 from base64 import b64encode
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class RawResponse:
     status: int | None  # None = the server closed without answering
-    head: str
-    body: bytes
-    raw: bytes
+    head: str = field(repr=False)
+    body: bytes = field(repr=False)
+    raw: bytes = field(repr=False)
 
 
 def basic_auth(user: str, password: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -46,6 +47,13 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def server_command() -> list[str]:
+    """``[sys.executable, "-m", "ocis", "server"]``, or ``$OCIS_TEST_SERVER_CMD`` (e.g. a frozen binary:
+    ``OCIS_TEST_SERVER_CMD="dist/ocis server"``) to run the same tests against another build."""
+    custom = os.environ.get("OCIS_TEST_SERVER_CMD", "").strip()
+    return shlex.split(custom) if custom else [sys.executable, "-m", "ocis", "server"]
 
 
 def _fs_type(path: str) -> str:
@@ -160,7 +168,7 @@ class ServerProcess:
             log.write(f"\n===== test harness: starting server on port {self.port} =====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "ocis", "server"],
+                server_command(),
                 env=self.env(),
                 cwd=str(self.data_dir),
                 stdin=subprocess.DEVNULL,
