@@ -104,9 +104,7 @@ class Scenario:
         log.write_text(proc.stdout + proc.stderr)
         print(f"owncloudcmd {label}: rc={proc.returncode} in {self.durations[label]:.2f} s")
         self.server.check_alive()
-        assert proc.returncode == 0, f"owncloudcmd {label} exited {proc.returncode}\n" + "\n".join(
-            (proc.stdout + proc.stderr).splitlines()[-80:]
-        )
+        assert proc.returncode == 0, f"owncloudcmd {label} exited {proc.returncode}\n{summarize(proc, log)}"
         return proc
 
     def local_tree(self, root: Path) -> dict[str, str]:
@@ -136,6 +134,26 @@ class Scenario:
             if rec["method"] in counts and path.startswith(("/remote.php/", "/dav/", "/webdav/")):
                 counts[rec["method"]] += 1
         return counts
+
+
+def summarize(proc: subprocess.CompletedProcess[str], log: Path) -> str:
+    """Warnings/errors from owncloudcmd's output (deduplicated) plus its last lines."""
+    lines = (proc.stdout + proc.stderr).splitlines()
+    marked = [ln for ln in lines if any(k in ln for k in ("[ warning", "[ fatal", "[ critical", "rror"))]
+    seen: set[str] = set()
+    unique = []
+    for ln in marked:
+        key = ln.split("]", 1)[-1]
+        if key not in seen:
+            seen.add(key)
+            unique.append(ln)
+    return (
+        "--- warnings/errors ---\n"
+        + "\n".join(unique[-40:])
+        + "\n--- last lines ---\n"
+        + "\n".join(lines[-15:])
+        + f"\n(full output: {log})"
+    )
 
 
 def diff(a: dict[str, str], b: dict[str, str]) -> str:
