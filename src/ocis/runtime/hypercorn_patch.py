@@ -6,7 +6,17 @@
    ``trio.serve_listeners`` and ended the *whole server*. The patch acknowledges the flow-control
    window of such frames (so the client can go on sending and see the response) and drops them.
    Upstream: pgjones/hypercorn#329; see shared/reference/stack-notes.md section 1.
-2. Defence in depth: any non-``OSError`` exception from one connection's ``TCPServer.run`` is
+2. Deadlock on early responses: hypercorn queues request-body chunks for the app in a channel of
+   ``max_app_queue_size`` (10) messages. An app that answers without reading the body (401 on a big
+   PUT) leaves the channel full; when it finishes, hypercorn puts ``http.disconnect`` into that
+   same full channel from the app's own task and blocks forever. The request never ends, its
+   connection (every stream of it, on HTTP/2) stalls, and server shutdown waits the full graceful
+   timeout. Measured: 3 of 3 such PUTs over HTTP/2 hung. The patch replaces
+   ``TaskGroup.spawn_app``'s channel plumbing: a disconnect *closes* the sending side instead of
+   queueing (the app's ``receive`` returns ``http.disconnect`` once the queued chunks are read),
+   and once the app has returned, further body chunks are dropped instead of blocking.
+   When an HTTP/2 connection closes, buffered response data is released too.
+3. Defence in depth: any non-``OSError`` exception from one connection's ``TCPServer.run`` is
    logged on ``hypercorn.error`` and swallowed, so one bad connection cannot stop the server.
 
 :func:`apply` is idempotent; call it before serving.
@@ -21,13 +31,14 @@ _applied = False
 
 
 def apply() -> None:
-    """Install both patches (once per process)."""
+    """Install the patches (once per process)."""
     global _applied
     if _applied:
         return
     import h2.events
+    from hypercorn.events import Closed
     from hypercorn.protocol import h2 as hc_h2
-    from hypercorn.trio import tcp_server
+    from hypercorn.trio import task_group, tcp_server
 
     original_handle_events = hc_h2.H2Protocol._handle_events
 
@@ -42,6 +53,17 @@ def apply() -> None:
 
     setattr(hc_h2.H2Protocol, "_handle_events", _handle_events)  # noqa: B010 (mypy: method-assign)
 
+    original_handle = hc_h2.H2Protocol.handle
+
+    async def _handle(self: Any, event: Any) -> None:
+        await original_handle(self, event)
+        if isinstance(event, Closed):
+            for buffer in list(self.stream_buffers.values()):
+                await buffer.close()
+
+    setattr(hc_h2.H2Protocol, "handle", _handle)  # noqa: B010
+    setattr(task_group.TaskGroup, "spawn_app", _spawn_app)  # noqa: B010
+
     original_run = tcp_server.TCPServer.run
     error_log = logging.getLogger("hypercorn.error")
 
@@ -53,6 +75,43 @@ def apply() -> None:
 
     setattr(tcp_server.TCPServer, "run", _run)  # noqa: B010
     _applied = True
+
+
+async def _spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) -> Any:
+    """Replacement of hypercorn.trio.task_group.TaskGroup.spawn_app (see item 2 above)."""
+    import trio
+    from hypercorn.trio.task_group import _handle
+
+    to_app, from_server = trio.open_memory_channel[Any](config.max_app_queue_size)
+    finished = False
+
+    async def receive() -> Any:
+        try:
+            return await from_server.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            return {"type": "http.disconnect"}
+
+    async def run() -> None:
+        nonlocal finished
+        try:
+            await _handle(app, config, scope, receive, send, trio.to_thread.run_sync, trio.from_thread.run)
+        finally:
+            finished = True
+            from_server.close()          # wakes a server task blocked in put() (BrokenResourceError)
+
+    async def put(message: Any) -> None:
+        if message.get("type") == "http.disconnect":
+            to_app.close()               # never blocks; receive() reports the disconnect after the queue
+            return
+        if finished:
+            return
+        try:
+            await to_app.send(message)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+    self._nursery.start_soon(run)
+    return put
 
 
 def is_applied() -> bool:
