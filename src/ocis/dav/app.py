@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 from urllib.parse import quote, urlsplit
+from xml.etree.ElementTree import ParseError
 
 import trio
-from starlette.types import ASGIApp, Receive, Scope, Send
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as defused_et
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wsgidav.dav_error import DAVError
 from wsgidav.error_printer import ErrorPrinter
 from wsgidav.request_resolver import RequestResolver
@@ -32,6 +35,44 @@ log = logging.getLogger(__name__)
 
 ALLOW = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, PROPPATCH, COPY, MOVE, MKCOL, LOCK, UNLOCK, REPORT"
 _WITH_NODE_HEADERS = {"MKCOL", "MOVE", "COPY"}
+_XML_BODY_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "REPORT"}
+MAX_XML_BODY = 1024 * 1024  # bytes; request bodies of these methods are small XML documents
+
+
+async def _buffer_xml_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read a whole XML request body and check it (no DTDs or entities: billion laughs, XXE).
+
+    Returns the body and a ``receive`` that replays it. Raises BadRequest; OcisError 413-ish is
+    reported as BadRequest too, since a PROPFIND of a megabyte is not a PROPFIND.
+    """
+    chunks, size = [], 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            raise BadRequest("client disconnected")
+        chunk = msg.get("body", b"")
+        size += len(chunk)
+        if size > MAX_XML_BODY:
+            raise BadRequest("the XML request body is too large")
+        chunks.append(chunk)
+        if not msg.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    if body.strip():
+        try:
+            defused_et.fromstring(body, forbid_dtd=True)
+        except (DefusedXmlException, ParseError, ValueError) as exc:
+            raise BadRequest(f"malformed XML body: {exc}") from None
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 def _wsgidav(provider: SpaceProvider) -> WsgiDAVApp:
@@ -115,6 +156,8 @@ class DavService:
             if method == "PUT":
                 await native.put(ctx, receive, send)
                 return
+            if method in _XML_BODY_METHODS:
+                _, receive = await _buffer_xml_body(receive)
             await self._wsgidav(scope, receive, send, target, ctx, method)
         except (OcisError, DAVError) as exc:
             await native.dispatch_error(send, exc, head=method == "HEAD")
