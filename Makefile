@@ -36,7 +36,7 @@ help:
 
 # --- virtualenv ---------------------------------------------------------------------------------
 
-$(BIN)/python:
+$(BIN)/pip:
 	@if ! $(PYTHON) -m venv $(VENV); then \
 	  echo ">> '$(PYTHON) -m venv' failed (Debian without ensurepip?) - installing python3-venv"; \
 	  rm -rf $(VENV); \
@@ -45,7 +45,7 @@ $(BIN)/python:
 	  $(PYTHON) -m venv $(VENV); \
 	fi
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml | $(BIN)/pip
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
