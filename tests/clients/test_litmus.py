@@ -54,6 +54,7 @@ def test_parse_litmus_summary() -> None:
     }
 
 
+@pytest.mark.parametrize("server", ["xattrs", "sidecar"], indirect=True, scope="module")
 @pytest.mark.parametrize(
     ("endpoint", "user", "password"),
     [
@@ -80,7 +81,7 @@ def test_litmus(server: ServerProcess, tmp_path: Path, endpoint: str, user: str,
     output = proc.stdout + proc.stderr
     results = parse_litmus(output)
 
-    print(f"litmus {url}")
+    print(f"litmus {url} (metadata backend {server.metadata_backend})")
     for suite in SUITES:
         r = results.get(suite)
         print(f"  {suite:9s} " + (f"{r['passed']}/{r['run']} passed, {r['failed']} failed" if r else "no summary"))

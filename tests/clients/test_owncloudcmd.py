@@ -31,7 +31,11 @@ import pytest
 from helpers.dav import exists, files_url, get_bytes, makedirs, put, stat, walk_remote
 from helpers.server import ARTIFACTS_DIR, ServerProcess
 
-pytestmark = pytest.mark.clients
+pytestmark = [
+    pytest.mark.clients,
+    # the whole scenario once per metadata backend
+    pytest.mark.parametrize("server", ["xattrs", "sidecar"], indirect=True, scope="module"),
+]
 
 USER, PASSWORD = "einstein", "relativity"
 EXCLUDES = "*~\n.#*\n*.part\n"
@@ -196,10 +200,11 @@ def sc(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Itera
         scenario.local.mkdir()
         scenario.exclude_file.write_text(EXCLUDES)
         yield scenario
-        print(f"owncloudcmd sync durations (s): {scenario.durations}")
+        print(f"owncloudcmd sync durations (s), {server.metadata_backend}: {scenario.durations}")
         if scenario.durations:
             ARTIFACTS_DIR.mkdir(exist_ok=True)
-            (ARTIFACTS_DIR / "owncloudcmd-durations.json").write_text(json.dumps(scenario.durations, indent=2))
+            out = ARTIFACTS_DIR / f"owncloudcmd-durations-{server.metadata_backend}.json"
+            out.write_text(json.dumps(scenario.durations, indent=2))
 
 
 def test_1_first_sync(sc: Scenario) -> None:
@@ -304,4 +309,4 @@ def test_4_idle_resync_transfers_nothing(sc: Scenario) -> None:
     etags_after = {rel: res.etag for rel, res in walk_remote(sc.client, USER).items()}
     assert etags_after == etags_before, "etags changed during an idle sync"
     assert sc.local_tree(sc.local) == local_before, "local tree changed during an idle sync"
-    print(f"owncloudcmd sync durations (s): {sc.durations}")
+    print(f"owncloudcmd sync durations (s), {sc.server.metadata_backend}: {sc.durations}")
