@@ -84,12 +84,13 @@ def ensure_demo_data(store: AccountStore) -> bool:
         return False
     ids: dict[str, str] = {}
     for u in DEMO_USERS:
-        existing = store.get_user(u.id) or store.find_user(u.username)
-        if existing is None and (not u.email or store.find_user_by_email(u.email) is None):
-            existing = store.create_user(u.username, u.password, u.display_name, u.email, user_id=u.id,
-                                         uid_number=u.uid_number)
-        if existing is not None:
-            ids[u.username] = existing.id
+        if store.get_user(u.id) is not None:
+            ids[u.username] = u.id
+        elif store.find_user(u.username) is None and store.find_user_by_email(u.email) is None:
+            store.create_user(u.username, u.password, u.display_name, u.email, user_id=u.id,
+                              uid_number=u.uid_number)
+            ids[u.username] = u.id
+        # else: someone else has that name or email; leave them alone (and out of demo groups)
     for g in DEMO_GROUPS:
         if store.get_group(g.id) is None and store.find_group(g.name) is None:
             members = tuple(ids[m] for m in g.members if m in ids)

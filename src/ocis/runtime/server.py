@@ -94,6 +94,7 @@ def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] 
         ServeError: cannot listen.
     """
     from hypercorn.config import Sockets
+    from hypercorn.trio.run import worker_serve
     from hypercorn.utils import wrap_app
 
     hypercorn_patch.apply()
@@ -104,32 +105,41 @@ def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] 
     wrapped = wrap_app(app, hc.wsgi_max_body_size, "asgi")
 
     async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            binds: list[str] = await nursery.start(_serve_task, wrapped, hc, sockets)
-            if on_started is not None:
-                on_started(binds)
+        shutdown = trio.Event()
+        # Signals are caught from here on, before the listener is announced: a SIGTERM right
+        # after the "running" line must still shut down gracefully.
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_watch_signals, signals, shutdown)
+
+                async def run_server(task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+                    await worker_serve(wrapped, hc, sockets=sockets, shutdown_trigger=shutdown.wait,
+                                       task_status=task_status)
+                    nursery.cancel_scope.cancel()
+
+                binds: list[str] = await nursery.start(run_server)
+                if on_started is not None:
+                    on_started(binds)
 
     try:
         trio.run(main)
     except KeyboardInterrupt:
-        pass  # a second Ctrl-C during shutdown
+        pass
     finally:
         sock.close()
 
 
-async def _serve_task(app: Any, hc: Any, sockets: Any, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-    from hypercorn.trio.run import worker_serve
-
-    await worker_serve(app, hc, sockets=sockets, shutdown_trigger=_wait_for_signal, task_status=task_status)
-
-
-async def _wait_for_signal() -> None:
-    """Return on SIGINT/SIGTERM (then hypercorn shuts down gracefully)."""
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            log.info("received %s, shutting down", signal.Signals(signum).name)
-            _start_watchdog()
-            return
+async def _watch_signals(signals: Any, shutdown: trio.Event) -> None:
+    """First SIGINT/SIGTERM: graceful shutdown (with a watchdog); a second one: exit at once."""
+    async for signum in signals:
+        name = signal.Signals(signum).name
+        if shutdown.is_set():
+            log.warning("received %s again, exiting now", name)
+            logging.shutdown()
+            os._exit(1)
+        log.info("received %s, shutting down", name)
+        _start_watchdog()
+        shutdown.set()
 
 
 def _start_watchdog() -> None:
