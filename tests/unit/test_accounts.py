@@ -162,3 +162,24 @@ def test_failed_change_writes_nothing(store: AccountStore, tmp_path: Path) -> No
     with pytest.raises(AlreadyExists):
         store.create_user("alice", "pw")
     assert users_file.read_bytes() == before
+
+
+def test_initial_admin_without_demo_data(store: AccountStore, tmp_path: Path) -> None:
+    from ocis.accounts.demo import ensure_initial_admin
+
+    pw_file = tmp_path / "admin-password.txt"
+    assert ensure_initial_admin(store, pw_file) is True
+    assert stat.S_IMODE(pw_file.stat().st_mode) == 0o600
+    password = pw_file.read_text().strip()
+    assert len(password) >= 20
+    assert store.authenticate("admin", password) is not None
+    assert ensure_initial_admin(store, pw_file) is False
+    assert pw_file.read_text().strip() == password
+
+
+def test_no_initial_admin_when_users_exist(store: AccountStore, tmp_path: Path) -> None:
+    from ocis.accounts.demo import ensure_initial_admin
+
+    ensure_demo_data(store)
+    assert ensure_initial_admin(store, tmp_path / "pw") is False
+    assert not (tmp_path / "pw").exists()

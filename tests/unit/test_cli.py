@@ -227,3 +227,17 @@ def test_http2_early_401_on_big_put(server: Server) -> None:
         time.sleep(0.1)
     assert [e["status"] for e in puts] == [401, 401, 401], outcomes
     assert server.stop() < 5
+
+
+def test_no_demo_users_creates_admin(tmp_path: Path) -> None:
+    srv = Server(tmp_path / "data", ACCOUNTS_DEMO_USERS_AND_GROUPS="false")
+    srv.start()
+    try:
+        password = (srv.data / "admin-password.txt").read_text().strip()
+        with httpx.Client(base_url=srv.url, verify=False) as c:
+            ok = c.get("/ocs/v1.php/cloud/user", params={"format": "json"}, auth=("admin", password))
+            assert ok.status_code == 200
+            assert c.get("/ocs/v1.php/cloud/user", auth=("einstein", "relativity")).status_code == 401
+        assert password not in srv.log.read_text()
+    finally:
+        srv.stop()

@@ -4,11 +4,17 @@ Source: shared/reference/services.md section 2.6. The technical users (konnectd,
 group ``sysusers`` are left out: nothing here logs in as them. Unlike oCIS 1.0, which rewrote the
 demo accounts on every start, they are created once (a marker file records that) and never
 overwritten, so edits and deletions stick.
+
+Without demo data, :func:`ensure_initial_admin` creates a single ``admin`` user with a random
+password (written to a file) so that a fresh server is usable.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from ocis.accounts.store import AccountStore
 
@@ -98,4 +104,22 @@ def ensure_demo_data(store: AccountStore) -> bool:
                                gid_number=g.gid_number, members=members)
     marker.write_text("demo users and groups were created; delete this file to create missing ones again\n",
                       encoding="utf-8")
+    return True
+
+
+def ensure_initial_admin(store: AccountStore, password_file: Path) -> bool:
+    """Without demo data, make sure somebody can log in: create ``admin`` in an empty store.
+
+    The random password is written to ``password_file`` (mode 0600), never logged or printed.
+
+    Returns:
+        True if the admin was created now.
+    """
+    if not store.is_empty():
+        return False
+    password = secrets.token_urlsafe(18)
+    fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(password + "\n")
+    store.create_user("admin", password, "Admin")
     return True

@@ -111,6 +111,10 @@ def _run_server(flags: dict[str, Any]) -> None:
             lines.append(f"first run: wrote {boot.config_file}")
         if boot.cert_generated:
             lines.append(f"self-signed certificate: {boot.cert_file}")
+        if application.admin_created:
+            from ocis.runtime.app import admin_password_file
+
+            lines.append(f"created user admin; its password is in {admin_password_file(cfg)}")
         if application.demo_created:
             lines.append("demo users created: admin/admin, einstein/relativity, marie/radioactivity, "
                          "richard/superfluidity, moss/vista")

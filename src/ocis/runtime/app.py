@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 from starlette.types import ASGIApp
 
 from ocis import __version__
-from ocis.accounts.demo import ensure_demo_data
+from ocis.accounts.demo import ensure_demo_data, ensure_initial_admin
 from ocis.accounts.store import AccountStore
 from ocis.config.model import OcisConfig
 from ocis.proxy.app import ProxyApp, build_routes
@@ -38,16 +39,26 @@ class Application:
     accounts: AccountStore
     proxy: ProxyApp
     demo_created: bool
+    admin_created: bool
 
 
-def open_accounts(cfg: OcisConfig) -> tuple[AccountStore, bool]:
-    """The account store under ``<metadata>/accounts``; demo data created on first run if enabled."""
+def admin_password_file(cfg: OcisConfig) -> Path:
+    """Where the generated password of the initial ``admin`` is kept (no demo data only)."""
+    return cfg.data_dir / "admin-password.txt"
+
+
+def open_accounts(cfg: OcisConfig) -> tuple[AccountStore, bool, bool]:
+    """The account store under ``<metadata>/accounts``.
+
+    Returns:
+        (store, demo data created now, initial admin created now). Demo data is created on the
+        first run unless disabled; without it, an empty store gets an ``admin`` with a random
+        password in :func:`admin_password_file`.
+    """
     store = AccountStore(cfg.metadata_dir / "accounts")
-    created = ensure_demo_data(store) if cfg.accounts.demo_users_and_groups else False
-    if store.is_empty():
-        log.warning("there are no user accounts: nobody can log in "
-                    "(ACCOUNTS_DEMO_USERS_AND_GROUPS=false and none were created)")
-    return store, created
+    demo = ensure_demo_data(store) if cfg.accounts.demo_users_and_groups else False
+    admin = ensure_initial_admin(store, admin_password_file(cfg))
+    return store, demo, admin
 
 
 def build_app(cfg: OcisConfig) -> Application:
@@ -60,7 +71,7 @@ def build_app(cfg: OcisConfig) -> Application:
     from ocis.ocs.app import create_app as create_ocs_app
     from ocis.storage.decomposedfs import open_storage
 
-    accounts, demo_created = open_accounts(cfg)
+    accounts, demo_created, admin_created = open_accounts(cfg)
     default_quota = cfg.storage.default_quota or None
 
     def quota_for(user_id: str) -> int | None:
@@ -80,4 +91,4 @@ def build_app(cfg: OcisConfig) -> Application:
         web_csp=PLACEHOLDER_CSP,
     )
     proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
-    return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created)
+    return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created, admin_created)
