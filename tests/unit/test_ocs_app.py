@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ocis.accounts.store import AccountStore
 from ocis.config.model import OcisConfig
 from ocis.core.principal import SCOPE_KEY, Principal
+from ocis.dav.status import status
 from ocis.ocs.app import create_app
-from ocis.ocs.capabilities import STATUS
 from ocis.runtime.deps import Deps
 from ocis.storage.api import Storage
 
@@ -54,7 +54,8 @@ def test_capabilities_json(client: Client, version: int) -> None:
     caps = data["capabilities"]
     assert caps["core"]["pollinterval"] == 60
     assert caps["core"]["webdav-root"] == "remote.php/webdav"
-    assert caps["core"]["status"] == STATUS
+    assert caps["core"]["status"] == status()
+    assert caps["core"]["status"]["installed"] is True
     assert caps["checksums"] == {"supportedTypes": ["SHA1"], "preferredUploadType": "SHA1"}
     assert caps["files"] == {
         "bigfilechunking": False,

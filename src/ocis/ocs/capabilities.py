@@ -5,30 +5,16 @@ Source: shared/reference/protocol.md section 3.2, trimmed. Deliberately absent u
 ``files.tus_support`` (TUS), ``files_sharing``, ``notifications``, ``core.support-url-signing``.
 ``files.bigfilechunking`` is false, so the desktop client uploads with plain PUT.
 
-:data:`STATUS` is the body of ``/status.php`` too (served by ``dav``), so both agree.
+``core.status`` is :func:`ocis.dav.status.status`, the body of ``/status.php``, so both agree.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ocis.dav.status import status as status_info
+
 VERSION = {"major": 10, "minor": 0, "micro": 11, "string": "10.0.11", "edition": "reva"}
-
-# status.php body (key order as ownCloud writes it); dav serves exactly this.
-STATUS: dict[str, Any] = {
-    "installed": True,
-    "maintenance": False,
-    "needsDbUpgrade": False,
-    "version": "10.0.11.5",
-    "versionstring": "10.0.11",
-    "edition": "community",
-    "productname": "ownCloud",
-}
-
-
-def status_info() -> dict[str, Any]:
-    """A fresh copy of :data:`STATUS` (for ``/status.php`` and ``core.status``)."""
-    return dict(STATUS)
 
 
 def capabilities() -> dict[str, Any]:
