@@ -241,3 +241,13 @@ def test_no_demo_users_creates_admin(tmp_path: Path) -> None:
         assert password not in srv.log.read_text()
     finally:
         srv.stop()
+
+
+def test_corrupt_accounts_file_is_one_line(tmp_path: Path) -> None:
+    accounts = tmp_path / "storage" / "metadata" / "accounts"
+    accounts.mkdir(parents=True)
+    (accounts / "users.json").write_text("{broken")
+    r = run_ocis("server", env=base_env(tmp_path, free_port()))
+    assert r.returncode == 2
+    assert r.stderr.startswith("ocis: cannot open the accounts") and "users.json is not valid JSON" in r.stderr
+    assert r.stderr.count("\n") == 1

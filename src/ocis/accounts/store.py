@@ -384,6 +384,8 @@ def _read_list(path: Path, key: str) -> list[dict[str, Any]]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc})") from None
     items = doc.get(key) if isinstance(doc, dict) else None
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected an object with a list {key!r}")

@@ -99,10 +99,7 @@ def _run_server(flags: dict[str, Any]) -> None:
     from ocis.runtime.app import build_app
     from ocis.runtime.server import ServeError, serve
 
-    try:
-        application = build_app(cfg)
-    except (OSError, ValueError) as exc:
-        _fail(f"cannot open the storage: {exc}", 2)
+    application = build_app(cfg)
 
     def started(binds: list[str]) -> None:
         lines = [f"ocis {__version__} is running at {cfg.url} (listening on {', '.join(binds)})",

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from ocis import __version__
 from ocis.accounts.demo import ensure_demo_data, ensure_initial_admin
 from ocis.accounts.store import AccountStore
+from ocis.config.errors import ConfigError
 from ocis.config.model import OcisConfig
 from ocis.proxy.app import ProxyApp, build_routes
 from ocis.proxy.auth import Authenticator, BasicAuthenticator
@@ -65,20 +66,28 @@ def build_app(cfg: OcisConfig) -> Application:
     """Build the complete application. See the module docstring.
 
     Raises:
-        OSError, ValueError: from opening the storage (e.g. ``xattrs`` forced where unsupported).
+        ConfigError: the accounts or the storage cannot be opened (message names what and why).
     """
     from ocis.dav.app import create_app as create_dav_app
     from ocis.ocs.app import create_app as create_ocs_app
     from ocis.storage.decomposedfs import open_storage
 
-    accounts, demo_created, admin_created = open_accounts(cfg)
+    try:
+        accounts, demo_created, admin_created = open_accounts(cfg)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot open the accounts in {cfg.metadata_dir / 'accounts'}: {_reason(exc)}") from None
     default_quota = cfg.storage.default_quota or None
 
     def quota_for(user_id: str) -> int | None:
         own = accounts.quota_for(user_id)
         return own if own is not None else default_quota
 
-    storage = open_storage(cfg.storage_root, cfg.storage.metadata_backend, quota_for=quota_for)
+    try:
+        storage = open_storage(cfg.storage_root, cfg.storage.metadata_backend, quota_for=quota_for)
+    except OSError as exc:
+        raise ConfigError(f"STORAGE_USERS_ROOT: cannot open {cfg.storage_root}: {_reason(exc)}") from None
+    except ValueError as exc:  # e.g. xattrs forced where the filesystem has none; names the setting
+        raise ConfigError(str(exc)) from None
     deps = Deps(config=cfg, storage=cast(Storage, storage), accounts=accounts)
 
     authenticators: list[Authenticator] = []
@@ -92,3 +101,7 @@ def build_app(cfg: OcisConfig) -> Application:
     )
     proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
     return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created, admin_created)
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
