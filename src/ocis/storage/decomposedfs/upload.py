@@ -7,6 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgpack
@@ -67,68 +68,84 @@ class FileUpload:
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
-            digests = self._hasher.digests()
-            if checksum is not None and digests.get(checksum[0]) != checksum[1]:
-                raise ChecksumMismatch(
-                    f"the {checksum[0]} checksum of the content is {digests.get(checksum[0])}, "
-                    f"the client sent {checksum[1]}"
-                )
-            return self._commit_locked(digests, mtime, if_match)
+            return commit_content(self._tree, self._space_id, self._path, self._tmp, self._size,
+                                  self._hasher.digests(), quota=self._space_quota, mtime=mtime,
+                                  checksum=checksum, if_match=if_match)
         except BaseException:
             self.abort()
             raise
         finally:
             self._done = True
 
-    def _commit_locked(self, digests: dict[str, str], mtime: float | None,
-                       if_match: str | None) -> tuple[NodeInfo, bool]:
-        tree = self._tree
-        with tree.lock:
-            parent_id, parent_path, name = tree.resolve_parent(self._space_id, self._path)
-            existing = tree.child_id(parent_id, name)
-            old = tree.read(existing) if existing else None
-            if old is not None and old.get("d"):
-                raise Conflict("a folder exists at that path")
-            if if_match is not None:
-                if old is None:
-                    raise PreconditionFailed("the file does not exist")
-                if if_match != "*" and existing and if_match != etag_of(existing, old):
-                    raise PreconditionFailed("the file has changed (etag mismatch)")
-            old_size = int(old.get("bs", 0)) if old else 0
-            quota = self._space_quota()
-            if quota.total is not None and quota.used - old_size + self._size > quota.total:
-                raise InsufficientStorage("quota exceeded")
 
-            blob_id = uuid.uuid4().hex
-            os.rename(self._tmp, tree.blobs / blob_id)
-            t = now()
-            rec_mtime = t if mtime is None else mtime
-            if old is not None and existing is not None:
-                node_id = existing
-                self._keep_revision(node_id, old)
-                rec = dict(old)
-                rec.update({"b": blob_id, "bs": self._size, "m": rec_mtime, "cs": digests})
-                tree.write(node_id, rec)
-                created = False
-            else:
-                node_id = str(uuid.uuid4())
-                rec = {"n": name, "p": parent_id, "s": self._space_id, "o": tree.read(parent_id).get("o", ""),
-                       "d": False, "m": rec_mtime, "b": blob_id, "bs": self._size, "cs": digests}
-                tree.create_node(node_id, rec)
-                tree.link(parent_id, name, node_id)  # the moment the file becomes visible
-                created = True
-            tree.propagate(parent_id, self._size - old_size, t)
-            path = parent_path.rstrip("/") + "/" + name
-            return to_info(node_id, rec, path), created
+def commit_content(tree: Tree, space_id: str, path: str, content: Path, size: int, digests: dict[str, str],
+                   *, quota: Callable[[], Quota], mtime: float | None = None,
+                   checksum: tuple[str, str] | None = None, if_match: str | None = None) -> tuple[NodeInfo, bool]:
+    """Make the finished file ``content`` (in uploads/) the node at ``path``, atomically.
 
-    def _keep_revision(self, node_id: str, old: dict[str, object]) -> None:
-        """Record the previous content of an overwritten file as a revision."""
-        revdir = self._tree.revisions / node_id
-        revdir.mkdir(exist_ok=True)
-        key = f"{time.time_ns()}"
-        data = msgpack.packb({"b": old.get("b"), "bs": old.get("bs"), "m": old.get("m"),
-                              "cs": old.get("cs", {})}, use_bin_type=True)
-        (revdir / key).write_bytes(data)
+    The file is renamed into ``blobs/``; an overwritten file keeps its id and its previous content
+    becomes a revision; the new file becomes visible with one child link. Used by plain PUT,
+    TUS and chunked uploads alike.
+
+    Args:
+        digests: the content's checksums (see ``core.checksums.Hasher``).
+        quota: the space's quota, checked under the tree lock.
+        mtime, checksum, if_match: see ``storage.api.Upload.commit``.
+
+    Raises:
+        ChecksumMismatch, PreconditionFailed, Conflict, InsufficientStorage. ``content`` is left in
+        place on error (the caller discards it).
+    """
+    if checksum is not None and digests.get(checksum[0]) != checksum[1]:
+        raise ChecksumMismatch(
+            f"the {checksum[0]} checksum of the content is {digests.get(checksum[0])}, the client sent {checksum[1]}"
+        )
+    with tree.lock:
+        parent_id, parent_path, name = tree.resolve_parent(space_id, path)
+        existing = tree.child_id(parent_id, name)
+        old = tree.read(existing) if existing else None
+        if old is not None and old.get("d"):
+            raise Conflict("a folder exists at that path")
+        if if_match is not None:
+            if old is None:
+                raise PreconditionFailed("the file does not exist")
+            if if_match != "*" and existing and if_match != etag_of(existing, old):
+                raise PreconditionFailed("the file has changed (etag mismatch)")
+        old_size = int(old.get("bs", 0)) if old else 0
+        q = quota()
+        if q.total is not None and q.used - old_size + size > q.total:
+            raise InsufficientStorage("quota exceeded")
+
+        blob_id = uuid.uuid4().hex
+        os.rename(content, tree.blobs / blob_id)
+        t = now()
+        rec_mtime = t if mtime is None else mtime
+        if old is not None and existing is not None:
+            node_id = existing
+            keep_revision(tree, node_id, old)
+            rec = dict(old)
+            rec.update({"b": blob_id, "bs": size, "m": rec_mtime, "cs": digests})
+            tree.write(node_id, rec)
+            created = False
+        else:
+            node_id = str(uuid.uuid4())
+            rec = {"n": name, "p": parent_id, "s": space_id, "o": tree.read(parent_id).get("o", ""),
+                   "d": False, "m": rec_mtime, "b": blob_id, "bs": size, "cs": digests}
+            tree.create_node(node_id, rec)
+            tree.link(parent_id, name, node_id)  # the moment the file becomes visible
+            created = True
+        tree.propagate(parent_id, size - old_size, t)
+        return to_info(node_id, rec, parent_path.rstrip("/") + "/" + name), created
+
+
+def keep_revision(tree: Tree, node_id: str, old: dict[str, object]) -> None:
+    """Record the previous content of an overwritten file as a revision (``revisions/<id>/<ns>``)."""
+    revdir = tree.revisions / node_id
+    revdir.mkdir(exist_ok=True)
+    key = f"{time.time_ns()}"
+    data = msgpack.packb({"b": old.get("b"), "bs": old.get("bs"), "m": old.get("m"),
+                          "cs": old.get("cs", {})}, use_bin_type=True)
+    (revdir / key).write_bytes(data)
 
 
 def check_length(length: int | None, remaining: int | None) -> None:
