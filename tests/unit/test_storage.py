@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from storage_util import USER, put, read
 
 from ocis.core.errors import (
     AlreadyExists,
@@ -19,32 +19,6 @@ from ocis.core.errors import (
     PreconditionFailed,
 )
 from ocis.storage.decomposedfs import DecomposedFS, open_storage
-
-USER = "4c510ada-c86b-4815-8820-42cdf82c3d51"
-
-
-@pytest.fixture(params=["xattrs", "sidecar"])
-def fs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DecomposedFS]:
-    base = Path(os.environ.get("OCIS_TEST_TMP", "/tmp"))
-    root = tmp_path_factory.mktemp("dfs", numbered=True)
-    if base != Path("/tmp"):
-        root = base / root.name
-    storage = open_storage(root, request.param)
-    storage.home(USER)
-    yield storage
-
-
-def put(fs: DecomposedFS, path: str, data: bytes, **kw: object) -> tuple[str, bool]:
-    up = fs.begin_upload(USER, path, length=len(data))
-    up.write(data)
-    info, created = up.commit(**kw)  # type: ignore[arg-type]
-    return info.id, created
-
-
-def read(fs: DecomposedFS, path: str) -> bytes:
-    _, fh = fs.open_blob(USER, path)
-    with fh:
-        return fh.read()
 
 
 def test_backend_recorded(fs: DecomposedFS) -> None:

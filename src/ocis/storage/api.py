@@ -157,3 +157,102 @@ class Storage(Protocol):
 
     def walk(self, space_id: str, path: str) -> Iterator[NodeInfo]:
         """All nodes below ``path`` (excluding it), parents before children."""
+
+
+@dataclass(frozen=True)
+class TrashItem:
+    """A deleted node, as listed in the trash bin.
+
+    Attributes:
+        key: the trash key: the id of the deleted subtree root, plus ``/<relative path>`` for a
+            node listed inside a deleted folder.
+        node_id: id of the node itself.
+        name: base name.
+        origin: path (within the space) where the node was when it was deleted.
+        deleted: deletion time of the subtree root.
+        is_dir, size, mtime, etag: as in :class:`NodeInfo` (size is the tree size of folders).
+    """
+
+    key: str
+    node_id: str
+    name: str
+    origin: str
+    deleted: float
+    is_dir: bool
+    size: int
+    mtime: float
+    etag: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """An earlier content of a file (kept when the file is overwritten).
+
+    Attributes:
+        key: revision key, unique per file, increasing with age order (newer = larger).
+        size: bytes. mtime: the file's modification time when this content was current.
+        etag: unquoted entity tag of this revision. checksums: as in :class:`NodeInfo`.
+    """
+
+    key: str
+    size: int
+    mtime: float
+    etag: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+class TrashBin(Protocol):
+    """Trash operations of a space (``Storage`` implements them)."""
+
+    def list_trash(self, space_id: str, key: str = "") -> list[TrashItem]:
+        """Items in the trash (``key`` empty) or inside a deleted folder (``key`` names it).
+
+        Raises NotFound (unknown key), Conflict (the key is a file).
+        """
+
+    def restore_trash(self, space_id: str, key: str, dst: str, *, overwrite: bool = False) -> tuple[NodeInfo, bool]:
+        """Move a trash item (or a node inside a deleted folder) back to ``dst``; ids are kept.
+
+        Returns (node, created). An existing ``dst`` is moved to the trash when ``overwrite``.
+        Raises NotFound, Conflict (the parent of ``dst`` is missing: oC 10 answers 409),
+        PreconditionFailed (``dst`` exists and not overwrite), InsufficientStorage.
+        """
+
+    def purge_trash(self, space_id: str, key: str) -> None:
+        """Delete a trash item for good, folders with all their content. Raises NotFound."""
+
+    def empty_trash(self, space_id: str) -> None:
+        """Purge every item of the space's trash."""
+
+
+class Versions(Protocol):
+    """File revisions (``Storage`` implements them). Files are addressed by node id."""
+
+    def list_revisions(self, node_id: str) -> list[Revision]:
+        """Earlier contents of a file, newest first (the current content is not listed)."""
+
+    def open_revision(self, node_id: str, key: str) -> tuple[Revision, BinaryIO]:
+        """Open a revision's content. Raises NotFound."""
+
+    def restore_revision(self, node_id: str, key: str) -> NodeInfo:
+        """Make a revision the current content; the current content becomes a revision.
+        Raises NotFound, InsufficientStorage."""
+
+    def delete_revision(self, node_id: str, key: str) -> None:
+        """Remove one revision. Raises NotFound."""
+
+
+class Favorites(Protocol):
+    """Per-user favorite marks (``Storage`` implements them)."""
+
+    def favorites(self, user_id: str) -> set[str]:
+        """Node ids the user marked as favorite (ids of deleted nodes may be included)."""
+
+    def set_favorite(self, user_id: str, node_id: str, favorite: bool) -> None:
+        """Mark or unmark a node for a user."""
+
+
+class Search(Protocol):
+    def search(self, space_id: str, pattern: str, limit: int = 30) -> list[NodeInfo]:
+        """Nodes of the space whose name contains ``pattern`` (case-insensitive), at most ``limit``,
+        sorted by path. Raises BadRequest for an empty pattern."""

@@ -5,30 +5,39 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from ocis.core import names
 from ocis.core.errors import AlreadyExists, BadRequest, Conflict, NotFound, PreconditionFailed
 from ocis.core.timeutil import now
-from ocis.storage.api import NodeInfo, Quota
+from ocis.storage.api import NodeInfo
 from ocis.storage.decomposedfs import metadata
+from ocis.storage.decomposedfs.base import FSBase, QuotaLookup
+from ocis.storage.decomposedfs.favorites import FavoritesMixin
 from ocis.storage.decomposedfs.node import Record, size_of, to_info
+from ocis.storage.decomposedfs.revisions import RevisionsMixin
+from ocis.storage.decomposedfs.trash import TrashMixin
 from ocis.storage.decomposedfs.tree import Tree, check_id
 from ocis.storage.decomposedfs.upload import FileUpload, check_length
 
-QuotaLookup = Callable[[str], int | None]
 
+class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
+    """Spaces of nodes on a local filesystem. Thread-safe; all calls block.
 
-class DecomposedFS:
-    """Spaces of nodes on a local filesystem. Thread-safe; all calls block."""
+    Args:
+        max_revisions: keep at most this many revisions per file (0 = no limit).
+        max_revision_age: drop revisions older than this many seconds (0 = no limit).
+    """
 
-    def __init__(self, root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None) -> None:
+    def __init__(self, root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None,
+                 max_revisions: int = 0, max_revision_age: float = 0.0) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.backend = metadata.detect(root, backend)
         self.tree = Tree(root, self.backend)
+        self.tree.max_revisions, self.tree.max_revision_age = max_revisions, max_revision_age
         self._quota_for = quota_for or (lambda _space: None)
         self._sweep_uploads()
 
@@ -84,20 +93,21 @@ class DecomposedFS:
         fh = open(self.tree.blobs / str(rec["b"]), "rb")  # noqa: SIM115 - returned to caller
         return to_info(node_id, rec, names.join_path(parts)), fh
 
+    def search(self, space_id: str, pattern: str, limit: int = 30) -> list[NodeInfo]:
+        if not pattern.strip():
+            raise BadRequest("a search pattern is required")
+        check_id(space_id)
+        out = []
+        for node_id, path in self.tree.index.search(space_id, pattern, limit):
+            try:
+                out.append(self.tree.info(node_id, path))
+            except NotFound:
+                continue
+        return out
+
     def get_props(self, space_id: str, path: str) -> dict[str, str]:
         node_id, _ = self.tree.resolve(space_id, path)
         return self.tree.read_props(node_id)
-
-    def quota(self, space_id: str) -> Quota:
-        check_id(space_id)
-        try:
-            used = size_of(self.tree.read(space_id))
-        except NotFound:
-            used = 0
-        return Quota(used=used, total=self._quota_for(space_id))
-
-    def _remaining(self, space_id: str) -> int | None:
-        return self.quota(space_id).available
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -166,20 +176,6 @@ class DecomposedFS:
                 raise BadRequest("the space root cannot be deleted")
             self._trash(space_id, node_id, names.join_path(parts))
 
-    def _trash(self, space_id: str, node_id: str, path: str) -> None:
-        """Unlink a subtree from its parent and list it in the space's trash. Caller holds lock."""
-        tree = self.tree
-        rec = tree.read(node_id)
-        parent_id = str(rec["p"])
-        t = now()
-        rec["to"], rec["td"] = path, t
-        tree.write(node_id, rec)
-        trash_dir = tree.trash / space_id
-        trash_dir.mkdir(exist_ok=True)
-        os.symlink(f"../../nodes/{node_id}", trash_dir / node_id)
-        tree.unlink(parent_id, str(rec["n"]))  # the subtree disappears in one step
-        tree.propagate(parent_id, -size_of(rec), t)
-
     def _prepare_target(self, space_id: str, src_path: str, dst: str,
                         overwrite: bool) -> tuple[str, list[str], str, str, str, str | None]:
         tree = self.tree
@@ -207,7 +203,7 @@ class DecomposedFS:
                 self._trash(space_id, existing, dst_parent_path.rstrip("/") + "/" + dst_name)
             rec = tree.read(src_id)
             old_parent = str(rec["p"])
-            os.rename(tree.node_path(old_parent) / src_parts[-1], tree.node_path(dst_parent_id) / dst_name)
+            tree.relink(old_parent, src_parts[-1], dst_parent_id, dst_name, src_id)
             rec["n"], rec["p"] = dst_name, dst_parent_id
             tree.write(src_id, rec)
             t = now()
@@ -280,7 +276,8 @@ class DecomposedFS:
         return new_id, total
 
 
-def open_storage(root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None) -> DecomposedFS:
+def open_storage(root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None,
+                 max_revisions: int = 0, max_revision_age: float = 0.0) -> DecomposedFS:
     """Open (creating if needed) the storage at ``root``.
 
     Args:
@@ -293,4 +290,4 @@ def open_storage(root: Path, backend: str = "auto", quota_for: QuotaLookup | Non
         ValueError: ``xattrs`` was forced but the filesystem has no user xattrs (message names
             STORAGE_METADATA_BACKEND).
     """
-    return DecomposedFS(root, backend, quota_for)
+    return DecomposedFS(root, backend, quota_for, max_revisions, max_revision_age)

@@ -31,6 +31,7 @@ from ocis.core.timeutil import now
 from ocis.storage.api import NodeInfo
 from ocis.storage.decomposedfs.metadata import MetadataBackend
 from ocis.storage.decomposedfs.node import Record, to_info
+from ocis.storage.decomposedfs.search import NameIndex
 
 _SAFE_ID_CHARS = frozenset("0123456789abcdefABCDEF-")
 
@@ -58,6 +59,9 @@ class Tree:
             d.mkdir(parents=True, exist_ok=True)
         # One writer at a time within this process: propagation read-modify-writes ancestors.
         self.lock = threading.RLock()
+        self.index = NameIndex(self)
+        self.max_revisions = 0           # keep at most this many revisions per file (0 = no limit)
+        self.max_revision_age = 0.0      # drop revisions older than this many seconds (0 = no limit)
 
     # --- records -----------------------------------------------------------------------------
 
@@ -209,15 +213,25 @@ class Tree:
     def link(self, parent_id: str, name: str, child_id: str) -> None:
         """Make ``child_id`` visible as ``name`` in the folder (atomic: one symlink)."""
         os.symlink(f"../{child_id}", self.node_path(parent_id) / name)
+        self.index.linked(child_id, parent_id, name)
 
     def unlink(self, parent_id: str, name: str) -> None:
+        child = self.child_id(parent_id, name)
         os.unlink(self.node_path(parent_id) / name)
+        if child is not None:
+            self.index.unlinked(child)
+
+    def relink(self, old_parent: str, old_name: str, new_parent: str, new_name: str, child_id: str) -> None:
+        """Move a child link (rename or move, atomic: one rename)."""
+        os.rename(self.node_path(old_parent) / old_name, self.node_path(new_parent) / new_name)
+        self.index.linked(child_id, new_parent, new_name)
 
     # --- propagation -------------------------------------------------------------------------
 
-    def propagate(self, node_id: str, size_delta: int, when: float | None = None) -> None:
+    def propagate(self, node_id: str, size_delta: int, when: float | None = None, stop: str | None = None) -> None:
         """Give ``node_id`` and every ancestor a newer tree mtime (so a new etag) and add
-        ``size_delta`` bytes to their tree sizes. Caller holds the lock."""
+        ``size_delta`` bytes to their tree sizes; ``stop`` ends the walk after that node (inside
+        a deleted subtree, whose root still names its former parent). Caller holds the lock."""
         t = now() if when is None else when
         cur: str = node_id
         for _ in range(4096):
@@ -227,7 +241,7 @@ class Tree:
             rec["ts"] = max(0, int(rec.get("ts", 0)) + size_delta)
             self.write(cur, rec)
             parent = rec.get("p")
-            if not parent:
+            if not parent or cur == stop:
                 return
             cur = str(parent)
 

@@ -146,6 +146,9 @@ def keep_revision(tree: Tree, node_id: str, old: dict[str, object]) -> None:
     data = msgpack.packb({"b": old.get("b"), "bs": old.get("bs"), "m": old.get("m"),
                           "cs": old.get("cs", {})}, use_bin_type=True)
     (revdir / key).write_bytes(data)
+    from ocis.storage.decomposedfs.revisions import prune_revisions
+
+    prune_revisions(tree, node_id)
 
 
 def check_length(length: int | None, remaining: int | None) -> None:
