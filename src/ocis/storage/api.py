@@ -12,7 +12,7 @@ Times are float seconds since the epoch (UTC); sizes are bytes; etags are unquot
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -256,3 +256,149 @@ class Search(Protocol):
     def search(self, space_id: str, pattern: str, limit: int = 30) -> list[NodeInfo]:
         """Nodes of the space whose name contains ``pattern`` (case-insensitive), at most ``limit``,
         sorted by path. Raises BadRequest for an empty pattern."""
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """A resumable upload (TUS 1.0.0): content arriving in pieces, invisible until finished.
+
+    Attributes:
+        id: opaque session id (32 hex digits); the last segment of the TUS upload URL.
+        space_id, path: where the file will be committed (its parent folders may not exist yet:
+            they are created when the upload finishes).
+        user_id: who created the session (only that user may continue it).
+        length: announced size in bytes (``Upload-Length``).
+        offset: bytes received so far (= ``length`` once finished).
+        created, expires: seconds since the epoch; an expired session is gone (HTTP 410/404).
+        mtime: modification time to record, ``None`` = the commit time.
+        checksum: (``TYPE``, ``hex``) the whole file must match, verified when finishing.
+        if_match: unquoted etag the existing file must still have when finishing (``"*"``: exist).
+        finished: committed; the content is the node ``node`` (``None`` if it was removed since).
+    """
+
+    id: str
+    space_id: str
+    path: str
+    user_id: str
+    length: int
+    offset: int
+    created: float
+    expires: float
+    mtime: float | None = None
+    checksum: tuple[str, str] | None = None
+    if_match: str | None = None
+    finished: bool = False
+    node: NodeInfo | None = None
+
+
+class SessionWriter(Protocol):
+    """Appends one piece (a TUS PATCH body) to a session; holds the session's lock until closed."""
+
+    @property
+    def offset(self) -> int:
+        """The session's offset after what was written so far."""
+
+    def write(self, data: bytes) -> None:
+        """Append bytes. Raises BadRequest (beyond the announced length: nothing of ``data`` is
+        written), InsufficientStorage (disk full)."""
+
+    def close(self) -> UploadSession:
+        """Make the piece durable (fsync) and release the lock. If a piece checksum was given and
+        does not match, the piece is discarded and ChecksumMismatch raised."""
+
+    def abort(self, *, keep: bool = True) -> None:
+        """Release the lock; keep what was written (``keep``, resumable) or discard the whole
+        piece. A piece with a checksum is always discarded. Idempotent."""
+
+
+class ChunkWriter(Protocol):
+    """One chunk of an ownCloud chunked (v1) upload, written aside."""
+
+    def write(self, data: bytes) -> None:
+        """Append bytes. Raises InsufficientStorage (quota or disk)."""
+
+    def commit(self) -> None:
+        """Keep the chunk (replacing an earlier copy of the same index)."""
+
+    def abort(self) -> None:
+        """Discard the chunk. Idempotent."""
+
+
+class UploadSessions(Protocol):
+    """Resumable uploads (TUS) and ownCloud chunked (v1) uploads. All methods block.
+
+    Staged data lives beside the tree (``uploads/``) and survives a restart; sessions and chunk
+    sets not finished within their expiry (default 24 h) are removed. Every finish goes through
+    the same atomic commit as a plain PUT (revision of the old content, etag propagation, quota).
+    """
+
+    def create(self, space_id: str, path: str, length: int, user_id: str, *, mtime: float | None = None,
+               checksum: tuple[str, str] | None = None, if_match: str | None = None,
+               expires: float | None = None) -> UploadSession:
+        """Start a session for a file of ``length`` bytes at ``path`` (TUS 1.0.0 §creation).
+
+        Missing parent folders are allowed (created at finish); a zero-length upload is finished
+        at once. ``expires`` is an absolute time (default: now + the configured expiry).
+
+        Raises:
+            BadRequest (invalid path or length), NotFound (no such space), Conflict (a file is
+            in the way of a parent folder, or a folder is at ``path``), PreconditionFailed
+            (``if_match``), InsufficientStorage (``length`` exceeds what the quota or the disk
+            has left).
+        """
+
+    def get(self, session_id: str) -> UploadSession:
+        """The session, even if expired (callers compare ``expires``). Raises NotFound."""
+
+    def open_writer(self, session_id: str, offset: int, *,
+                    checksum: tuple[str, str] | None = None) -> SessionWriter:
+        """Start appending at ``offset`` (TUS 1.0.0 §PATCH). ``checksum`` (``SHA1``/``MD5``, hex)
+        covers this piece only (TUS §checksum).
+
+        Raises NotFound (unknown or expired), Conflict (offset differs from the session's, or it
+        is finished), Locked (another writer is active), BadRequest (unsupported algorithm).
+        """
+
+    def append(self, session_id: str, offset: int, chunks: Iterable[bytes], *,
+               checksum: tuple[str, str] | None = None) -> UploadSession:
+        """:meth:`open_writer`, write every chunk, close. On an error the piece is kept as far as
+        it was written (resumable), except with a checksum (then discarded)."""
+
+    def finish(self, session_id: str) -> tuple[NodeInfo, bool]:
+        """Commit a complete session: checksums in one pass, intermediate folders, atomic commit.
+
+        Returns (node, created). Idempotent on a finished session (created is then False).
+        Raises NotFound, Conflict (incomplete, or the tree changed in the way), Locked,
+        ChecksumMismatch, PreconditionFailed, InsufficientStorage; except for Conflict
+        (incomplete) and Locked the session is discarded on error.
+        """
+
+    def terminate(self, session_id: str) -> None:
+        """Discard a session and its data (TUS §termination). Raises NotFound."""
+
+    def expire(self, now: float | None = None) -> int:
+        """Remove sessions and chunk sets that expired (or were orphaned by a crash); returns
+        how many were removed."""
+
+    def begin_chunk(self, space_id: str, user_id: str, path: str, transfer_id: str, count: int, index: int, *,
+                    total_length: int | None = None, mtime: float | None = None,
+                    checksum: tuple[str, str] | None = None) -> ChunkWriter:
+        """Receive chunk ``index`` of ``count`` of the file at ``path`` (protocol.md §4.12).
+
+        ``mtime`` and ``checksum`` (from any chunk's request) are remembered for the assembly.
+        Raises BadRequest (index, count or transfer id invalid), Conflict (parent missing or a
+        folder at ``path``), InsufficientStorage (``total_length`` or the stored chunks exceed
+        the quota).
+        """
+
+    def assemble_chunks(self, space_id: str, path: str, transfer_id: str, count: int, *,
+                        total_length: int | None = None, mtime: float | None = None,
+                        checksum: tuple[str, str] | None = None,
+                        if_match: str | None = None) -> tuple[NodeInfo, bool] | None:
+        """If all ``count`` chunks are there, concatenate them (streaming) and commit the file.
+
+        Returns (node, created), or None while chunks are missing (or another request is
+        assembling the set). The chunk set is removed either way once assembly started.
+        Raises BadRequest (sizes do not add up to ``total_length``), ChecksumMismatch,
+        PreconditionFailed, Conflict, InsufficientStorage.
+        """

@@ -18,6 +18,7 @@ from ocis.storage.decomposedfs.base import FSBase, QuotaLookup
 from ocis.storage.decomposedfs.favorites import FavoritesMixin
 from ocis.storage.decomposedfs.node import Record, size_of, to_info
 from ocis.storage.decomposedfs.revisions import RevisionsMixin
+from ocis.storage.decomposedfs.sessions import Sessions
 from ocis.storage.decomposedfs.trash import TrashMixin
 from ocis.storage.decomposedfs.tree import Tree, check_id
 from ocis.storage.decomposedfs.upload import FileUpload, check_length
@@ -40,6 +41,7 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
         self.tree.max_revisions, self.tree.max_revision_age = max_revisions, max_revision_age
         self._quota_for = quota_for or (lambda _space: None)
         self._sweep_uploads()
+        self.sessions = Sessions(self.tree, self.quota, self.mkdir)  # TUS and chunked v1 uploads
 
     def _sweep_uploads(self) -> None:
         """Plain uploads interrupted by a crash leave files in uploads/ that nothing refers to."""
