@@ -3,7 +3,7 @@
 Precedence, highest first (the first source that sets a value wins, per setting):
 
 1. CLI flags (``ocis server --addr ...``),
-2. service environment variables (``PROXY_*``, ``STORAGE_*``, ``ACCOUNTS_*``, ``DAV_*``),
+2. service environment variables (``PROXY_*``, ``STORAGE_*``, ``ACCOUNTS_*``, ``DAV_*``, ``IDP_*``),
 3. global ``OCIS_*`` environment variables,
 4. ``<data dir>/ocis.yaml`` (nested mapping mirroring the dataclasses, e.g. ``proxy: {tls: false}``),
 5. built-in defaults.
@@ -160,6 +160,76 @@ def parse_url(value: object, label: str) -> str:
     return text.rstrip("/")
 
 
+def parse_optional_url(value: object, label: str) -> str:
+    """Like :func:`parse_url` but ``""`` stays ``""`` (meaning: not set)."""
+    text = parse_str(value, label).strip()
+    return parse_url(text, label) if text else ""
+
+
+def parse_seconds(value: object, label: str) -> int:
+    """A duration in whole seconds, >= 0 (an integer, or digits in a string)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ConfigError(f"{label}: expected a number of seconds >= 0, got {_show(value)}")
+
+
+def parse_positive_seconds(value: object, label: str) -> int:
+    """A duration in whole seconds, >= 1."""
+    seconds = parse_seconds(value, label)
+    if seconds < 1:
+        raise ConfigError(f"{label}: expected a number of seconds >= 1, got {_show(value)}")
+    return seconds
+
+
+_CLIENT_KEYS = {"id", "name", "secret", "redirect_uris", "post_logout_redirect_uris"}
+
+
+def parse_clients(value: object, label: str) -> list[dict[str, object]]:
+    """Extra OpenID Connect clients: a list of mappings (YAML), or the same as JSON in a string (env).
+
+    Each client: ``id`` (required), ``name``, ``secret`` (absent or empty = a public client, which must
+    use PKCE), ``redirect_uris`` (required, absolute URIs without fragment, RFC 6749 §3.1.2) and
+    ``post_logout_redirect_uris``.
+    """
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value) if value.strip() else []
+        except ValueError:
+            raise ConfigError(f"{label}: expected a JSON list of clients") from None
+    if not isinstance(value, list):
+        raise ConfigError(f"{label}: expected a list of clients, got {_show(value)}")
+    clients: list[dict[str, object]] = []
+    for i, entry in enumerate(value):
+        where = f"{label}[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping with id and redirect_uris")
+        unknown = sorted(str(k) for k in entry if k not in _CLIENT_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_CLIENT_KEYS))})")
+        client_id = entry.get("id")
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise ConfigError(f"{where}: id must be a non-empty string")
+        client: dict[str, object] = {"id": client_id.strip(), "name": str(entry.get("name") or client_id),
+                                     "secret": str(entry.get("secret") or "")}
+        for key in ("redirect_uris", "post_logout_redirect_uris"):
+            uris = entry.get(key, [])
+            if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+                raise ConfigError(f"{where}: {key} must be a list of URIs")
+            for uri in uris:
+                parts = urlsplit(uri)
+                if not parts.scheme or parts.fragment or not (parts.netloc or parts.path):
+                    raise ConfigError(f"{where}: {key}: {uri!r} is not an absolute URI without fragment")
+            client[key] = list(uris)
+        if not client["redirect_uris"]:
+            raise ConfigError(f"{where}: redirect_uris must list at least one URI")
+        clients.append(client)
+    return clients
+
+
 def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else repr(str(value))
 
@@ -210,6 +280,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("proxy.enable_basic_auth", ("PROXY_ENABLE_BASIC_AUTH",), parse_bool,
             "--basic-auth/--no-basic-auth",
             "accept HTTP Basic auth against the accounts (default true)"),
+    Setting("proxy.oidc_issuer", ("PROXY_OIDC_ISSUER",), parse_optional_url, None,
+            "external OpenID issuer URL; empty = the embedded IdP (issuer OCIS_URL)"),
+    Setting("proxy.oidc_discovery_url", ("PROXY_OIDC_DISCOVERY_URL",), parse_optional_url, None,
+            "external OpenID discovery document (default <issuer>/.well-known/openid-configuration)"),
+    Setting("proxy.oidc_client_id", ("PROXY_OIDC_CLIENT_ID",), parse_str, None,
+            "external IdP: client id that access tokens must name in aud or azp"),
+    Setting("proxy.oidc_user_claim", ("PROXY_OIDC_USER_CLAIM",), parse_str, None,
+            "external IdP: the token claim that names the user (default preferred_username)"),
+    Setting("proxy.oidc_user_lookup", ("PROXY_OIDC_USER_LOOKUP",), choice("username", "email", "id"), None,
+            "external IdP: what that claim holds: username | email | id (default username)"),
+    Setting("proxy.oidc_insecure", ("PROXY_OIDC_INSECURE",), parse_bool, None,
+            "external IdP: do not verify its TLS certificate (default false; testing only)"),
+    Setting("idp.access_token_expiration", ("IDP_ACCESS_TOKEN_EXPIRATION",), parse_positive_seconds, None,
+            "access token lifetime in seconds (default 600)"),
+    Setting("idp.id_token_expiration", ("IDP_ID_TOKEN_EXPIRATION",), parse_positive_seconds, None,
+            "ID token lifetime in seconds (default 3600)"),
+    Setting("idp.refresh_token_expiration", ("IDP_REFRESH_TOKEN_EXPIRATION",), parse_positive_seconds, None,
+            "refresh token idle lifetime in seconds, renewed on every use (default 2592000 = 30 days)"),
+    Setting("idp.refresh_token_reuse_grace", ("IDP_REFRESH_TOKEN_REUSE_GRACE",), parse_seconds, None,
+            "seconds a just-rotated refresh token may be replayed (concurrent refresh) before reuse "
+            "revokes its family (default 10; 0 = never)"),
+    Setting("idp.session_expiration", ("IDP_SESSION_EXPIRATION",), parse_positive_seconds, None,
+            "browser sign-in session lifetime in seconds (default 86400)"),
+    Setting("idp.signing_key_rotation", ("IDP_SIGNING_KEY_ROTATION",), parse_seconds, None,
+            "make a new token signing key after this many seconds; 0 = never (default 2592000)"),
+    Setting("idp.clients", ("IDP_CLIENTS",), parse_clients, None,
+            "extra OpenID clients (list of {id, name, secret, redirect_uris, post_logout_redirect_uris}; "
+            "JSON in the environment)"),
     Setting("storage.root", ("STORAGE_USERS_ROOT",), parse_optional_path, "--storage-root",
             "user storage directory (default <data>/storage/users)"),
     Setting("storage.metadata_backend", ("STORAGE_METADATA_BACKEND",), choice("auto", "xattrs", "sidecar"),

@@ -16,6 +16,14 @@ class ProxyConfig:
     tls_cert: str = ""                       # PROXY_TRANSPORT_TLS_CERT; "" = <data>/proxy/server.crt
     tls_key: str = ""                        # PROXY_TRANSPORT_TLS_KEY
     enable_basic_auth: bool = True           # PROXY_ENABLE_BASIC_AUTH
+    # OpenID Connect bearer tokens. Empty issuer and discovery URL = the embedded IdP (issuer OCIS_URL);
+    # either set = an external OpenID provider, and the embedded IdP is not started.
+    oidc_issuer: str = ""                    # PROXY_OIDC_ISSUER
+    oidc_discovery_url: str = ""             # PROXY_OIDC_DISCOVERY_URL; "" = <issuer>/.well-known/openid-configuration
+    oidc_client_id: str = ""                 # PROXY_OIDC_CLIENT_ID: audience expected in external tokens
+    oidc_user_claim: str = "preferred_username"  # PROXY_OIDC_USER_CLAIM (external mode)
+    oidc_user_lookup: str = "username"       # PROXY_OIDC_USER_LOOKUP: username | email | id (external mode)
+    oidc_insecure: bool = False              # PROXY_OIDC_INSECURE: skip TLS verification of the external IdP
 
 
 @dataclass
@@ -42,6 +50,19 @@ class AccountsConfig:
 
 
 @dataclass
+class IdpConfig:
+    """The embedded OpenID provider (``idp/``). Durations are in seconds."""
+
+    access_token_expiration: int = 600       # IDP_ACCESS_TOKEN_EXPIRATION
+    id_token_expiration: int = 3600          # IDP_ID_TOKEN_EXPIRATION
+    refresh_token_expiration: int = 2592000  # IDP_REFRESH_TOKEN_EXPIRATION: idle lifetime, renewed on each use
+    refresh_token_reuse_grace: int = 10      # IDP_REFRESH_TOKEN_REUSE_GRACE: a just-rotated token may be replayed
+    session_expiration: int = 86400          # IDP_SESSION_EXPIRATION: browser sign-in session
+    signing_key_rotation: int = 2592000      # IDP_SIGNING_KEY_ROTATION: new signing key after this; 0 = never
+    clients: list[dict[str, object]] = field(default_factory=list)  # IDP_CLIENTS: extra OIDC clients
+
+
+@dataclass
 class OcisConfig:
     """Everything ``ocis server`` needs. Field comments name the env var that sets it."""
 
@@ -54,6 +75,7 @@ class OcisConfig:
     storage: StorageConfig = field(default_factory=StorageConfig)
     dav: DavConfig = field(default_factory=DavConfig)
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    idp: IdpConfig = field(default_factory=IdpConfig)
 
     @property
     def storage_root(self) -> Path:
