@@ -57,14 +57,11 @@ def test_capabilities_json(client: Client, version: int) -> None:
     assert caps["core"]["status"] == status()
     assert caps["core"]["status"]["installed"] is True
     assert caps["checksums"] == {"supportedTypes": ["SHA1"], "preferredUploadType": "SHA1"}
-    assert caps["files"] == {
-        "bigfilechunking": False,
-        "privateLinks": False,
-        "undelete": False,
-        "versioning": False,
-        "blacklisted_files": [".htaccess"],
-    }
-    assert caps["dav"] == {"reports": []}
+    files = caps["files"]
+    assert files["bigfilechunking"] is False and files["privateLinks"] is False
+    assert files["undelete"] is True and files["versioning"] is True and files["favorites"] is True
+    assert files["blacklisted_files"] == [".htaccess"]
+    assert caps["dav"]["reports"] == ["search-files"] and caps["dav"]["trashbin"] == "1.0"
     assert "chunking" not in caps["dav"]
     assert "tus_support" not in caps["files"]
 

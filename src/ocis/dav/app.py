@@ -9,7 +9,6 @@ streaming trio bridge, with space-relative paths.
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import quote, urlsplit
 from xml.etree.ElementTree import ParseError
 
@@ -22,19 +21,19 @@ from wsgidav.error_printer import ErrorPrinter
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from ocis.core.errors import BadRequest, NotFound, OcisError
+from ocis.core.errors import BadRequest, OcisError
 from ocis.core.principal import SCOPE_KEY, Principal
-from ocis.dav import native, paths
+from ocis.dav import native, paths, report, trashbin, versions
 from ocis.dav.errors import error_body
 from ocis.dav.provider import SpaceProvider
 from ocis.dav.status import status_body
+from ocis.dav.wsgi_adapt import ResponseAdapter
 from ocis.dav.wsgi_bridge import build_environ, run_wsgi
 from ocis.runtime.deps import Deps
 
 log = logging.getLogger(__name__)
 
 ALLOW = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, PROPPATCH, COPY, MOVE, MKCOL, LOCK, UNLOCK, REPORT"
-_WITH_NODE_HEADERS = {"MKCOL", "MOVE", "COPY"}
 _XML_BODY_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "REPORT"}
 MAX_XML_BODY = 1024 * 1024  # bytes; request bodies of these methods are small XML documents
 
@@ -122,7 +121,7 @@ class DavService:
         if target.kind == "status":
             await _respond(send, 200, status_body(), "application/json")
             return
-        if target.kind != "files":
+        if target.kind not in ("files", "trash", "meta"):
             await self._other(target, scope, send)
             return
         if method == "OPTIONS":
@@ -134,6 +133,9 @@ class DavService:
         if principal is None:
             await _respond(send, 401, error_body(401, "No valid credentials"))
             return
+        if target.kind in ("trash", "meta"):
+            await self._meta_endpoints(scope, receive, send, target, principal, method)
+            return
         if target.user is not None and target.user.lower() not in (principal.username.lower(), principal.id):
             await _respond(send, 403, error_body(403, "you may only access your own files here"))
             return
@@ -143,7 +145,7 @@ class DavService:
             self._homes.add(space_id)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         ctx = native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
-                         self.limiter)
+                         self.limiter, principal.id)
         try:
             if method in ("GET", "HEAD"):
                 info = await ctx.run(self.storage.stat, space_id, target.path)
@@ -156,9 +158,34 @@ class DavService:
             if method == "PUT":
                 await native.put(ctx, receive, send)
                 return
+            if method == "REPORT":
+                body, _ = await _buffer_xml_body(receive)
+                await report.handle(ctx, self.provider, target.base, target.path, body, send)
+                return
             if method in _XML_BODY_METHODS:
                 _, receive = await _buffer_xml_body(receive)
             await self._wsgidav(scope, receive, send, target, ctx, method)
+        except (OcisError, DAVError) as exc:
+            await native.dispatch_error(send, exc, head=method == "HEAD")
+
+    async def _meta_endpoints(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,
+                              principal: Principal, method: str) -> None:
+        """Trash bin and versions: natively served, in the caller's home space."""
+        space_id = principal.id
+        if space_id not in self._homes:
+            await trio.to_thread.run_sync(self.storage.home, space_id, limiter=self.limiter)
+            self._homes.add(space_id)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        ctx = native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
+                         self.limiter, principal.id)
+        try:
+            body = b""
+            if method in _XML_BODY_METHODS:
+                body, _ = await _buffer_xml_body(receive)
+            if target.kind == "trash":
+                await trashbin.handle(ctx, principal, target, method, body, self.deps.config.url, send)
+            else:
+                await versions.handle(ctx, principal, target, method, body, send)
         except (OcisError, DAVError) as exc:
             await native.dispatch_error(send, exc, head=method == "HEAD")
 
@@ -192,6 +219,7 @@ class DavService:
         environ["ocis.space_id"] = ctx.space_id
         environ["ocis.dav_base"] = target.base
         environ["wsgidav.auth.user_name"] = ctx.username
+        environ["ocis.user_id"] = ctx.user_id
         mtime = native._parse_mtime(ctx.headers.get("x-oc-mtime"))
         environ["ocis.mtime"] = mtime
         dest_path: str | None = None
@@ -199,32 +227,9 @@ class DavService:
             environ["HTTP_DESTINATION"] = self._destination(ctx.headers["destination"], ctx.headers,
                                                             ctx.space_id, ctx.username)
             dest_path = paths.resolve(urlsplit(ctx.headers["destination"]).path.encode("latin-1")).path
-        storage, space_id = self.storage, ctx.space_id
-
-        def with_node_headers(app: Any) -> Any:
-            def wrapped(env: dict[str, Any], start_response: Any) -> Any:
-                def sr(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                    if method in _WITH_NODE_HEADERS and status[:3] in ("201", "204"):
-                        headers = list(headers)
-                        node_path = dest_path if dest_path is not None else target.path
-                        try:
-                            if mtime is not None and method != "MKCOL":
-                                storage.set_mtime(space_id, node_path, mtime)
-                            info = storage.stat(space_id, node_path)
-                        except (NotFound, OcisError):
-                            pass
-                        else:
-                            if mtime is not None:
-                                headers.append(("X-OC-MTime", "accepted"))
-                            headers += [("ETag", f'"{info.etag}"'), ("OC-ETag", f'"{info.etag}"'),
-                                        ("OC-FileId", info.id)]
-                    return start_response(status, headers, exc_info)
-
-                return app(env, sr)
-
-            return wrapped
-
-        await run_wsgi(with_node_headers(self.wsgi), environ, send, self.limiter)
+        node_path = dest_path if dest_path is not None else target.path
+        adapter = ResponseAdapter(self.wsgi, method, self.storage, ctx.space_id, node_path, mtime)
+        await run_wsgi(adapter, environ, send, self.limiter)
 
 
 def create_app(deps: Deps) -> ASGIApp:

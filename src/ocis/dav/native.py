@@ -37,6 +37,7 @@ class Ctx:
     username: str
     headers: dict[str, str]
     limiter: trio.CapacityLimiter
+    user_id: str = ""  # the requesting user (favorites are per user)
 
     async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self.limiter)

@@ -26,7 +26,8 @@ class Target:
     """A request path, resolved.
 
     Attributes:
-        kind: ``files`` (a user's space), ``status`` (status.php), or ``other``.
+        kind: ``files`` (a user's space), ``trash`` (a user's trash bin), ``meta`` (a file's
+            versions; ``base`` ends with the file id), ``status`` (status.php), or ``other``.
         base: the endpoint prefix as the client wrote it, decoded (``/remote.php/webdav`` or
             ``/remote.php/dav/files/einstein``); hrefs in responses start with it.
         user: the user segment of ``/dav/files/<user>``, or None for ``/webdav``.
@@ -71,6 +72,18 @@ def resolve(raw_path: bytes) -> Target:
     segs = decode_segments(raw_path.split(b"?", 1)[0])
     if segs == ["status.php"]:
         return Target("status", "/status.php", None, "/", tuple(segs))
+    for dav_prefix in (("remote.php", "dav"), ("dav",)):
+        n = len(dav_prefix)
+        if tuple(segs[:n]) != dav_prefix or len(segs) <= n + 1:
+            continue
+        if segs[n] == "trash-bin":
+            # /remote.php/dav/trash-bin/<user>/<key>[/<path inside a deleted folder>]
+            base = "/" + "/".join(segs[: n + 2])
+            return Target("trash", base, segs[n + 1], "/" + "/".join(segs[n + 2:]), tuple(segs))
+        if segs[n] == "meta":
+            # /remote.php/dav/meta/<fileid>[/v[/<version key>]]
+            base = "/" + "/".join(segs[: n + 2])
+            return Target("meta", base, None, "/" + "/".join(segs[n + 2:]), tuple(segs))
     for prefix, has_user in _FILES_ENDPOINTS:
         n = len(prefix)
         if tuple(segs[:n]) != prefix:

@@ -28,7 +28,7 @@ PREFIXES = {
     "http://sabredav.org/ns": "s",
     "http://open-collaboration-services.org/ns": "ocs",
 }
-_HEAD = (
+MULTISTATUS_HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n<d:multistatus xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"'
     ' xmlns:oc="http://owncloud.org/ns" xmlns:ocs="http://open-collaboration-services.org/ns">'
 )
@@ -122,7 +122,7 @@ def handle(provider: SpaceProvider, environ: dict[str, Any],
         resources = [res, *res.get_member_list()]
     else:
         resources = res.get_descendants(depth="infinity", add_self=True)
-    chunks = [_HEAD]
+    chunks = [MULTISTATUS_HEAD]
     for r in resources:
         props = r.get_properties(mode, name_list=names)
         chunks.append(render_response(r.get_href(), props))

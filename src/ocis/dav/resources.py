@@ -61,11 +61,7 @@ def _oc_value(res: Any, local: str) -> Any:
     if local == "downloadURL":
         return ""
     if local == "favorite":
-        value = res.dead_props().get(f"{{{OC}}}favorite")
-        if value is None:
-            return "0"
-        text = etree.fromstring(value).text or ""
-        return "0" if text.strip().lower() in _BOOL_FALSE else "1"
+        return "1" if info.id in res.user_favorites() else "0"
     raise DAVError(HTTP_NOT_FOUND)
 
 
@@ -123,6 +119,13 @@ class _NodeMixin:
                 raise to_dav_error(exc) from None
         return self._props
 
+    def user_favorites(self) -> set[str]:
+        """The requesting user's favorites, read once per request."""
+        favs = self.environ.get("ocis.favorites")
+        if favs is None:
+            favs = self.environ["ocis.favorites"] = self.provider.storage.favorites(self.environ["ocis.user_id"])
+        return set(favs)
+
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         names: list[str] = super().get_property_names(is_allprop=is_allprop)  # type: ignore[misc]
         names += _OC_ALLPROP
@@ -170,6 +173,14 @@ class _NodeMixin:
             return
         if name.startswith("{DAV:}"):
             raise DAVError(HTTP_FORBIDDEN)  # live (or lock) properties are protected
+        if name == f"{{{OC}}}favorite":
+            # per user, not a dead property: oc10 accepts 1/0, ownCloud Web sends true/false
+            text = ((value.text if value is not None else "") or "").strip().lower()
+            if not dry_run:
+                self._call(self.provider.storage.set_favorite, self.environ["ocis.user_id"], self.info.id,
+                           text not in _BOOL_FALSE)
+                self.environ.pop("ocis.favorites", None)
+            return
         if name.startswith("{" + OC + "}") and name[len(OC) + 2:] in _PROTECTED_OC:
             raise DAVError(HTTP_FORBIDDEN)
         if dry_run:

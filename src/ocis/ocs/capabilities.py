@@ -31,10 +31,12 @@ def capabilities() -> dict[str, Any]:
             "files": {
                 "bigfilechunking": False,
                 "privateLinks": False,
-                "undelete": False,
-                "versioning": False,
+                "undelete": True,
+                "versioning": True,
+                "favorites": True,
                 "blacklisted_files": [".htaccess"],
             },
-            "dav": {"reports": []},
+            # no "chunking" key: pyocclient float()s it, and chunking NG is not offered
+            "dav": {"reports": ["search-files"], "trashbin": "1.0"},
         },
     }

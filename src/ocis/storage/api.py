@@ -100,65 +100,6 @@ class Upload(Protocol):
         """Discard the written content. Idempotent."""
 
 
-class Storage(Protocol):
-    """Operations on spaces and nodes. See the module docstring for conventions."""
-
-    def home(self, user_id: str) -> NodeInfo:
-        """Return the root of the user's home space, creating it on first access."""
-
-    def stat(self, space_id: str, path: str) -> NodeInfo:
-        """Metadata of the node at ``path``. Raises NotFound, BadRequest (invalid name)."""
-
-    def stat_id(self, node_id: str) -> NodeInfo:
-        """Metadata of a node by id. Raises NotFound (unknown, or trashed)."""
-
-    def list_dir(self, space_id: str, path: str) -> list[NodeInfo]:
-        """Children of a folder, sorted by name. Raises NotFound, Conflict (not a folder)."""
-
-    def mkdir(self, space_id: str, path: str, *, mtime: float | None = None) -> NodeInfo:
-        """Create a folder. Raises AlreadyExists, Conflict (parent missing or a file)."""
-
-    def begin_upload(self, space_id: str, path: str, *, length: int | None = None) -> Upload:
-        """Start writing a file at ``path``; see :class:`Upload`.
-
-        ``length`` (if known) is checked against the quota up front.
-        Raises Conflict (parent missing, or ``path`` is a folder), InsufficientStorage.
-        """
-
-    def open_blob(self, space_id: str, path: str) -> tuple[NodeInfo, BinaryIO]:
-        """Open a file's content for reading. Raises NotFound, Conflict (a folder)."""
-
-    def delete(self, space_id: str, path: str) -> None:
-        """Move the node (and its subtree) to the trash in one rename. Raises NotFound."""
-
-    def move(self, space_id: str, src: str, dst: str, *, overwrite: bool = True) -> tuple[NodeInfo, bool]:
-        """Rename or move a node; its id is kept. Returns (node, created).
-
-        An existing destination is moved to the trash first when ``overwrite`` is true.
-        Raises NotFound, Conflict (dst parent missing, dst inside src), PreconditionFailed
-        (dst exists and not overwrite), BadRequest.
-        """
-
-    def copy(self, space_id: str, src: str, dst: str, *, overwrite: bool = True,
-             recursive: bool = True) -> tuple[NodeInfo, bool]:
-        """Copy a node (new ids); same rules as :meth:`move`. Returns (node, created)."""
-
-    def set_mtime(self, space_id: str, path: str, mtime: float) -> NodeInfo:
-        """Set a node's modification time (propagates). Raises NotFound."""
-
-    def get_props(self, space_id: str, path: str) -> dict[str, str]:
-        """Dead properties of a node: Clark name (``{ns}local``) -> XML string of the value."""
-
-    def set_props(self, space_id: str, path: str, changes: dict[str, str | None]) -> None:
-        """Set (str) or remove (None) dead properties atomically. Raises NotFound."""
-
-    def quota(self, space_id: str) -> Quota:
-        """Usage and limit of a space."""
-
-    def walk(self, space_id: str, path: str) -> Iterator[NodeInfo]:
-        """All nodes below ``path`` (excluding it), parents before children."""
-
-
 @dataclass(frozen=True)
 class TrashItem:
     """A deleted node, as listed in the trash bin.
@@ -402,3 +343,62 @@ class UploadSessions(Protocol):
         Raises BadRequest (sizes do not add up to ``total_length``), ChecksumMismatch,
         PreconditionFailed, Conflict, InsufficientStorage.
         """
+
+
+class Storage(TrashBin, Versions, Favorites, Search, Protocol):
+    """Operations on spaces and nodes. See the module docstring for conventions."""
+
+    def home(self, user_id: str) -> NodeInfo:
+        """Return the root of the user's home space, creating it on first access."""
+
+    def stat(self, space_id: str, path: str) -> NodeInfo:
+        """Metadata of the node at ``path``. Raises NotFound, BadRequest (invalid name)."""
+
+    def stat_id(self, node_id: str) -> NodeInfo:
+        """Metadata of a node by id. Raises NotFound (unknown, or trashed)."""
+
+    def list_dir(self, space_id: str, path: str) -> list[NodeInfo]:
+        """Children of a folder, sorted by name. Raises NotFound, Conflict (not a folder)."""
+
+    def mkdir(self, space_id: str, path: str, *, mtime: float | None = None) -> NodeInfo:
+        """Create a folder. Raises AlreadyExists, Conflict (parent missing or a file)."""
+
+    def begin_upload(self, space_id: str, path: str, *, length: int | None = None) -> Upload:
+        """Start writing a file at ``path``; see :class:`Upload`.
+
+        ``length`` (if known) is checked against the quota up front.
+        Raises Conflict (parent missing, or ``path`` is a folder), InsufficientStorage.
+        """
+
+    def open_blob(self, space_id: str, path: str) -> tuple[NodeInfo, BinaryIO]:
+        """Open a file's content for reading. Raises NotFound, Conflict (a folder)."""
+
+    def delete(self, space_id: str, path: str) -> None:
+        """Move the node (and its subtree) to the trash in one rename. Raises NotFound."""
+
+    def move(self, space_id: str, src: str, dst: str, *, overwrite: bool = True) -> tuple[NodeInfo, bool]:
+        """Rename or move a node; its id is kept. Returns (node, created).
+
+        An existing destination is moved to the trash first when ``overwrite`` is true.
+        Raises NotFound, Conflict (dst parent missing, dst inside src), PreconditionFailed
+        (dst exists and not overwrite), BadRequest.
+        """
+
+    def copy(self, space_id: str, src: str, dst: str, *, overwrite: bool = True,
+             recursive: bool = True) -> tuple[NodeInfo, bool]:
+        """Copy a node (new ids); same rules as :meth:`move`. Returns (node, created)."""
+
+    def set_mtime(self, space_id: str, path: str, mtime: float) -> NodeInfo:
+        """Set a node's modification time (propagates). Raises NotFound."""
+
+    def get_props(self, space_id: str, path: str) -> dict[str, str]:
+        """Dead properties of a node: Clark name (``{ns}local``) -> XML string of the value."""
+
+    def set_props(self, space_id: str, path: str, changes: dict[str, str | None]) -> None:
+        """Set (str) or remove (None) dead properties atomically. Raises NotFound."""
+
+    def quota(self, space_id: str) -> Quota:
+        """Usage and limit of a space."""
+
+    def walk(self, space_id: str, path: str) -> Iterator[NodeInfo]:
+        """All nodes below ``path`` (excluding it), parents before children."""
