@@ -175,6 +175,15 @@ def parse_seconds(value: object, label: str) -> int:
     raise ConfigError(f"{label}: expected a number of seconds >= 0, got {_show(value)}")
 
 
+def parse_count(value: object, label: str) -> int:
+    """A whole number >= 0 (an integer, or digits in a string)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ConfigError(f"{label}: expected a whole number >= 0, got {_show(value)}")
+
+
 def parse_positive_seconds(value: object, label: str) -> int:
     """A duration in whole seconds, >= 1."""
     seconds = parse_seconds(value, label)
@@ -314,6 +323,10 @@ SETTINGS: tuple[Setting, ...] = (
             "--metadata-backend", "auto | xattrs | sidecar (default auto: self-check at start)"),
     Setting("storage.default_quota", ("STORAGE_DEFAULT_QUOTA",), parse_size, "--default-quota",
             "default quota per user in bytes, units allowed (10GB, 1GiB); 0 = unlimited (default)"),
+    Setting("storage.versions_max_count", ("STORAGE_VERSIONS_MAX_COUNT",), parse_count, None,
+            "keep at most this many versions per file; 0 = no limit (default 100)"),
+    Setting("storage.versions_max_age", ("STORAGE_VERSIONS_MAX_AGE",), parse_seconds, None,
+            "drop versions older than this many seconds; 0 = never (default 0)"),
     Setting("dav.allow_propfind_infinity", ("DAV_ALLOW_PROPFIND_INFINITY",), parse_bool, None,
             "allow PROPFIND with Depth: infinity (default false)"),
     Setting("accounts.demo_users_and_groups", ("ACCOUNTS_DEMO_USERS_AND_GROUPS",), parse_bool,

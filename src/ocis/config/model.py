@@ -33,6 +33,8 @@ class StorageConfig:
     root: str = ""                           # STORAGE_USERS_ROOT; "" = <data>/storage/users
     metadata_backend: str = "auto"           # STORAGE_METADATA_BACKEND: auto | xattrs | sidecar
     default_quota: int = 0                   # STORAGE_DEFAULT_QUOTA bytes per user, 0 = unlimited
+    versions_max_count: int = 100            # STORAGE_VERSIONS_MAX_COUNT per file, 0 = no limit
+    versions_max_age: int = 0                # STORAGE_VERSIONS_MAX_AGE seconds, 0 = no limit
 
 
 @dataclass

@@ -83,7 +83,9 @@ def build_app(cfg: OcisConfig) -> Application:
         return own if own is not None else default_quota
 
     try:
-        storage = open_storage(cfg.storage_root, cfg.storage.metadata_backend, quota_for=quota_for)
+        storage = open_storage(cfg.storage_root, cfg.storage.metadata_backend, quota_for=quota_for,
+                               max_revisions=cfg.storage.versions_max_count,
+                               max_revision_age=cfg.storage.versions_max_age)
     except OSError as exc:
         raise ConfigError(f"STORAGE_USERS_ROOT: cannot open {cfg.storage_root}: {_reason(exc)}") from None
     except ValueError as exc:  # e.g. xattrs forced where the filesystem has none; names the setting
