@@ -27,13 +27,15 @@ from ocis.dav import native, paths, report, trashbin, versions
 from ocis.dav.errors import error_body
 from ocis.dav.provider import SpaceProvider
 from ocis.dav.status import status_body
+from ocis.dav.tus import TusHandler, discovery_headers
 from ocis.dav.wsgi_adapt import ResponseAdapter
 from ocis.dav.wsgi_bridge import build_environ, run_wsgi
 from ocis.runtime.deps import Deps
+from ocis.thumbnails import PreviewRequest, ThumbnailService
 
 log = logging.getLogger(__name__)
 
-ALLOW = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, PROPPATCH, COPY, MOVE, MKCOL, LOCK, UNLOCK, REPORT"
+ALLOW = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, POST, PROPPATCH, COPY, MOVE, MKCOL, LOCK, UNLOCK, REPORT"
 _XML_BODY_METHODS = {"PROPFIND", "PROPPATCH", "LOCK", "REPORT"}
 MAX_XML_BODY = 1024 * 1024  # bytes; request bodies of these methods are small XML documents
 
@@ -108,6 +110,8 @@ class DavService:
         self.lock_manager = self.provider.lock_manager
         self.limiter = trio.CapacityLimiter(32)
         self._homes: set[str] = set()
+        self.thumbnails = ThumbnailService(deps.storage, deps.config.data_dir / "thumbnails")
+        self.tus = TusHandler(deps.storage, deps.config.url, self.lock_manager, self.limiter)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,13 +125,16 @@ class DavService:
         if target.kind == "status":
             await _respond(send, 200, status_body(), "application/json")
             return
+        if target.kind == "other" and target.segments[:1] == ("data",):
+            await self.tus.data(scope, receive, send, target.segments)  # TUS upload resources
+            return
         if target.kind not in ("files", "trash", "meta"):
             await self._other(target, scope, send)
             return
         if method == "OPTIONS":
             await _respond(send, 200, b"", "text/plain", [
                 (b"allow", ALLOW.encode()), (b"dav", b"1, 2"), (b"ms-author-via", b"DAV"),
-                (b"accept-ranges", b"bytes")])
+                (b"accept-ranges", b"bytes"), *(discovery_headers() if target.kind == "files" else [])])
             return
         principal: Principal | None = scope.get(SCOPE_KEY)
         if principal is None:
@@ -147,6 +154,9 @@ class DavService:
         ctx = native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
                          self.limiter, principal.id)
         try:
+            if method in ("GET", "HEAD") and _wants_preview(scope.get("query_string", b"")):
+                await self._preview(ctx, scope, send, head=method == "HEAD")
+                return
             if method in ("GET", "HEAD"):
                 info = await ctx.run(self.storage.stat, space_id, target.path)
                 if not info.is_dir:
@@ -154,6 +164,9 @@ class DavService:
                     return
                 await _respond(send, 405, error_body(405, "GET is only allowed on files"),
                                headers=[(b"allow", ALLOW.encode())])
+                return
+            if method == "POST":  # TUS creation on a folder
+                await self.tus.create(ctx, principal.id, receive, send)
                 return
             if method == "PUT":
                 await native.put(ctx, receive, send)
@@ -167,6 +180,14 @@ class DavService:
             await self._wsgidav(scope, receive, send, target, ctx, method)
         except (OcisError, DAVError) as exc:
             await native.dispatch_error(send, exc, head=method == "HEAD")
+
+    async def _preview(self, ctx: native.Ctx, scope: Scope, send: Send, head: bool) -> None:
+        """``GET <file>?preview=1&x=&y=&a=&c=`` (protocol.md §6)."""
+        req = PreviewRequest.from_query(scope.get("query_string", b""))
+        data, ctype, info = await ctx.run(self.thumbnails.preview, ctx.space_id, ctx.path, req)
+        etag = f'"{info.etag}-{req.width}x{req.height}"'.encode()
+        headers = [(b"cache-control", b"max-age=86400, must-revalidate"), (b"etag", etag)]
+        await _respond(send, 200, b"" if head else data, ctype, headers)
 
     async def _meta_endpoints(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,
                               principal: Principal, method: str) -> None:
@@ -230,6 +251,11 @@ class DavService:
         node_path = dest_path if dest_path is not None else target.path
         adapter = ResponseAdapter(self.wsgi, method, self.storage, ctx.space_id, node_path, mtime)
         await run_wsgi(adapter, environ, send, self.limiter)
+
+
+def _wants_preview(query: bytes) -> bool:
+    return any(part.split(b"=", 1)[0] == b"preview" and part not in (b"preview=0", b"preview=false")
+               for part in query.split(b"&"))
 
 
 def create_app(deps: Deps) -> ASGIApp:

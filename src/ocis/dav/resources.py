@@ -20,6 +20,7 @@ from ocis.core.errors import AlreadyExists, OcisError
 from ocis.core.timeutil import http_date
 from ocis.dav.errors import to_dav_error
 from ocis.storage.api import NodeInfo
+from ocis.thumbnails import is_previewable
 
 if TYPE_CHECKING:
     from ocis.dav.provider import SpaceProvider
@@ -60,6 +61,8 @@ def _oc_value(res: Any, local: str) -> Any:
         return f"{provider.public_url}/index.php/f/{quote(info.id)}"
     if local == "downloadURL":
         return ""
+    if local == "has-preview":
+        return "true" if is_previewable(info) else "false"
     if local == "favorite":
         return "1" if info.id in res.user_favorites() else "0"
     raise DAVError(HTTP_NOT_FOUND)
@@ -240,7 +243,7 @@ class _NodeMixin:
 
 
 _PROTECTED_OC = {"id", "fileid", "permissions", "size", "checksums", "owner-id", "owner-display-name",
-                 "share-types", "privatelink", "downloadURL"}
+                 "share-types", "privatelink", "downloadURL", "has-preview"}
 
 
 class FolderResource(_NodeMixin, DAVCollection):  # type: ignore[misc]
