@@ -63,7 +63,11 @@ def test_capabilities_json(client: Client, version: int) -> None:
     assert files["blacklisted_files"] == [".htaccess"]
     assert caps["dav"]["reports"] == ["search-files"] and caps["dav"]["trashbin"] == "1.0"
     assert "chunking" not in caps["dav"]
-    assert "tus_support" not in caps["files"]
+    assert files["tus_support"] == {
+        "version": "1.0.0", "resumable": "1.0.0",
+        "extension": "creation,creation-with-upload,checksum,termination,expiration",
+        "max_chunk_size": 0, "http_method_override": "",
+    }
 
 
 def test_capabilities_xml_default(client: Client) -> None:

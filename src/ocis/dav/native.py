@@ -172,6 +172,12 @@ def _parse_mtime(value: str | None) -> float | None:
 async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
     """PUT a file (RFC 9110 §9.3.4, ownCloud: X-OC-Mtime, OC-Checksum, OC-FileId)."""
     h = ctx.headers
+    if "oc-chunked" in h:
+        from ocis.dav import chunking
+
+        if chunking.is_chunked(h):
+            await chunking.put(ctx, receive, send)
+            return
     if "content-range" in h:
         raise BadRequest("Content-Range is not allowed on PUT")
     if "content-encoding" in h and h["content-encoding"].strip().lower() != "identity":

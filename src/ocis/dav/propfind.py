@@ -19,6 +19,8 @@ from wsgidav.dav_error import (
     get_http_status_string,
 )
 
+from ocis.dav.tus import TUS_HEADERS
+
 if TYPE_CHECKING:
     from ocis.dav.provider import SpaceProvider
 
@@ -128,6 +130,8 @@ def handle(provider: SpaceProvider, environ: dict[str, Any],
         chunks.append(render_response(r.get_href(), props))
     chunks.append("</d:multistatus>")
     data = "".join(chunks).encode("utf-8")
-    start_response("207 Multi-Status", [("Content-Type", "application/xml; charset=utf-8"),
-                                        ("Content-Length", str(len(data)))])
+    headers = [("Content-Type", "application/xml; charset=utf-8"), ("Content-Length", str(len(data)))]
+    if res.is_collection:  # ownCloud Web uploads into a folder with TUS only if these are here
+        headers += TUS_HEADERS
+    start_response("207 Multi-Status", headers)
     return [data]

@@ -2,8 +2,9 @@
 
 Source: shared/reference/protocol.md section 3.2, trimmed. Deliberately absent until implemented:
 ``dav.chunking`` (pyocclient crashes on an empty one, and its presence changes client behaviour),
-``files.tus_support`` (TUS), ``files_sharing``, ``notifications``, ``core.support-url-signing``.
-``files.bigfilechunking`` is false, so the desktop client uploads with plain PUT.
+``files_sharing``, ``notifications``, ``core.support-url-signing``.
+``files.tus_support`` makes the desktop client upload every file with TUS (``dav/tus.py``);
+``files.bigfilechunking`` stays false (no chunking NG; v1 chunks are still accepted on PUT).
 
 ``core.status`` is :func:`ocis.dav.status.status`, the body of ``/status.php``, so both agree.
 """
@@ -30,6 +31,9 @@ def capabilities() -> dict[str, Any]:
             "checksums": {"supportedTypes": ["SHA1"], "preferredUploadType": "SHA1"},
             "files": {
                 "bigfilechunking": False,
+                "tus_support": {"version": "1.0.0", "resumable": "1.0.0",
+                                "extension": "creation,creation-with-upload,checksum,termination,expiration",
+                                "max_chunk_size": 0, "http_method_override": ""},
                 "privateLinks": False,
                 "undelete": True,
                 "versioning": True,

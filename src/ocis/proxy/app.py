@@ -160,6 +160,7 @@ def build_routes(*, dav: ASGIApp, ocs: ASGIApp, web: ASGIApp, web_csp: str | Non
         Route("/dav/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
         Route("/webdav/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
         Route("/index.php/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
+        Route("/data/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),  # TUS upload resources
         Route("/ocs/", ocs, "ocs", AuthPolicy.REQUIRED, Flavor.OCS),
         Route("/", web, "web", AuthPolicy.NONE, Flavor.PLAIN, csp=web_csp),
     ])
