@@ -1,6 +1,7 @@
 """The ``ocis`` command line (click).
 
-Commands: ``ocis server`` (run everything in one process), ``ocis version``, ``ocis health``.
+Commands: ``ocis server`` (run everything in one process), ``ocis version``, ``ocis health``,
+``ocis accounts …`` (cli/accounts.py).
 Heavy modules (starlette, hypercorn, trio, yaml, cryptography) are imported inside the commands,
 so ``ocis version`` and ``--help`` stay fast.
 
@@ -196,6 +197,15 @@ def check_health(base_url: str, timeout: float = 5.0) -> tuple[bool, str]:
     if doc.get("maintenance"):
         return False, f"{target} reports maintenance mode"
     return True, f"{target} {doc.get('productname', '')} {doc.get('versionstring', '')}".rstrip()
+
+
+def _add_subcommands() -> None:
+    from ocis.cli.accounts import accounts
+
+    cli.add_command(accounts)
+
+
+_add_subcommands()
 
 
 def main() -> None:
