@@ -3,6 +3,8 @@
 #   make run    create .venv if needed and start the server (https://localhost:9200)
 #   make test   install the client tools (Debian), then ruff, mypy and the whole pytest suite
 #   make lint   ruff + mypy only
+#   make dist   the single-file binary dist/ocis-<version>-<os>-<arch> (PyInstaller, ocis.spec)
+#   make bench-startup   start-up benchmark of that binary (median of 10 cold starts)
 #   make clean  remove the venv, caches and test artifacts
 #
 # Works on a fresh Debian 12 as root (CI) and as a normal user with sudo.
@@ -17,8 +19,9 @@ BIN := $(VENV)/bin
 # Re-install the project into the venv only when pyproject.toml changed.
 STAMP := $(VENV)/.installed-stamp
 
-# Debian packages the client tests drive (litmus, owncloudcmd, rclone) plus getfattr/setfattr.
-APT_PACKAGES := litmus owncloud-client-cmd rclone attr
+# Debian packages the client tests drive (litmus, owncloudcmd, rclone) plus getfattr/setfattr,
+# and binutils (objdump, strip) that PyInstaller needs for `make dist`.
+APT_PACKAGES := litmus owncloud-client-cmd rclone attr binutils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_ENV := DEBIAN_FRONTEND=noninteractive
 
@@ -26,12 +29,14 @@ APT_ENV := DEBIAN_FRONTEND=noninteractive
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint clean venv system-deps
+.PHONY: help run test lint clean venv system-deps dist dist-deps bench-startup
 
 help:
 	@echo "make run    - start the server (creates .venv on first use)"
 	@echo "make test   - install test tools, run ruff, mypy and pytest -n $(PYTEST_WORKERS)"
 	@echo "make lint   - ruff + mypy"
+	@echo "make dist   - build the single-file binary dist/ocis-<version>-<os>-<arch> (+ .sha256)"
+	@echo "make bench-startup - median cold start / version time of that binary"
 	@echo "make clean  - remove .venv, caches and test artifacts"
 
 # --- virtualenv ---------------------------------------------------------------------------------
@@ -78,7 +83,32 @@ lint: $(STAMP)
 test: system-deps $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory dist
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# --- single-file binary (PyInstaller) ------------------------------------------------------------
+
+# PyInstaller bundles libpython, so the interpreter must have its shared library. Debian's python3
+# ships it in libpython3.X (not installed by default); pyenv/python.org builds with --enable-shared.
+dist-deps: $(STAMP)
+	@soname=$$($(BIN)/python -c 'import sysconfig as s; print(s.get_config_var("INSTSONAME") or "")'); \
+	libdir=$$($(BIN)/python -c 'import sysconfig as s; print(s.get_config_var("LIBDIR") or "")'); \
+	pyver=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	if [ "$$(uname -s)" = Linux ] && [ -n "$$soname" ] && [ ! -e "$$libdir/$$soname" ] \
+	   && ! /sbin/ldconfig -p | grep -q "$$soname"; then \
+	  echo ">> $$soname not found - installing libpython$$pyver"; \
+	  $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends "libpython$$pyver" \
+	    || { $(SUDO) $(APT_ENV) apt-get update && $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends "libpython$$pyver"; }; \
+	fi
+
+# Work files go to build/pyinstaller (ignored); ocis.spec also writes the .sha256 and dist/ocis.
+dist: dist-deps
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller ocis.spec
+	@cd dist && ls -l "$$(readlink ocis)" && cat "$$(readlink ocis).sha256"
+
+bench-startup:
+	@ls dist/ocis-*-*-* >/dev/null 2>&1 || $(MAKE) --no-print-directory dist
+	$(PYTHON) scripts/bench_startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts build/*/ dist src/*.egg-info
