@@ -221,6 +221,8 @@ def test_1_first_sync(sc: Scenario) -> None:
     add_remote(sc, "server dir/nested #dir/server file & co.txt", b"created on the server\n")
     add_remote(sc, "server dir/plus+percent%.txt", b"plus and percent\n")
     add_remote(sc, SERVER_NFC, b"server NFC name\n")
+    local_files = sum(1 for v in sc.local_tree(sc.local).values() if v != "<dir>")
+    before = sc.server.access_log()
 
     sc.sync(sc.local, "first")
 
@@ -228,6 +230,16 @@ def test_1_first_sync(sc: Scenario) -> None:
     assert local == sc.expected, f"local tree after first sync differs from expected:\n{diff(local, sc.expected)}"
     remote = sc.remote_tree()
     assert remote == sc.expected, f"server tree after first sync differs from expected:\n{diff(remote, sc.expected)}"
+    # tus_support is advertised, so the client uploads with TUS (protocol.md §8.3): a creation POST
+    # on the DAV collection (carrying the data: max_chunk_size is 0), PATCH /data/<id> for the rest
+    during = sc.server.access_log()[len(before):]
+    dav = ("/remote.php/", "/dav/", "/webdav/")
+    tus_posts = [r for r in during if r["method"] == "POST" and r["path"].startswith(dav) and r["status"] == 201]
+    puts = [r for r in during if r["method"] == "PUT"]
+    patches = [r for r in during if r["method"] == "PATCH" and r["path"].startswith("/data/")]
+    print(f"TUS during first sync: {len(tus_posts)} POST (201), {len(patches)} PATCH, {len(puts)} PUT")
+    assert len(tus_posts) >= local_files, f"expected a TUS creation per uploaded file ({local_files}): {tus_posts}"
+    assert not puts, f"the client uploaded with PUT although TUS is advertised: {puts}"
     sc.done.add("first")
 
 
