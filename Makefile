@@ -29,7 +29,7 @@ APT_ENV := DEBIAN_FRONTEND=noninteractive
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint clean venv system-deps dist dist-deps bench-startup
+.PHONY: help run test lint clean venv system-deps js-deps dist dist-deps bench-startup
 
 help:
 	@echo "make run    - start the server (creates .venv on first use)"
@@ -71,6 +71,21 @@ system-deps:
 	  echo ">> Debian packages present: $(APT_PACKAGES)"; \
 	fi
 
+# Node clients for the tests (tus-js-client, as ownCloud Web uploads with it): tests/js, from its lock file.
+JS_DIR := tests/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed-stamp
+
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo ">> node/npm missing - installing Debian nodejs and npm"; \
+	  $(SUDO) $(APT_ENV) apt-get update; \
+	  $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends nodejs npm; \
+	fi
+	cd $(JS_DIR) && npm ci --no-audit --no-fund
+	@touch $(JS_STAMP)
+
+js-deps: $(JS_STAMP)
+
 # --- targets ------------------------------------------------------------------------------------
 
 run: $(STAMP)
@@ -80,7 +95,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 
-test: system-deps $(STAMP)
+test: system-deps js-deps $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 	$(MAKE) --no-print-directory dist
@@ -111,5 +126,5 @@ bench-startup:
 	$(PYTHON) scripts/bench_startup.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts build/*/ dist src/*.egg-info
+	rm -rf $(VENV) $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts build/*/ dist src/*.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
