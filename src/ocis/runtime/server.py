@@ -30,6 +30,10 @@ log = logging.getLogger("ocis.runtime")
 
 GRACEFUL_TIMEOUT = 3.0
 HARD_EXIT_AFTER = 4.5
+# A repeat of the signal within this many seconds is the same request, not "exit now": Ctrl-C (or
+# systemd's KillMode=control-group) reaches both the one-file binary's bootloader and this process,
+# and the bootloader forwards it once more.
+REPEAT_SIGNAL_WINDOW = 1.0
 
 
 class ServeError(Exception):
@@ -131,13 +135,17 @@ def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] 
 
 async def _watch_signals(signals: Any, shutdown: trio.Event) -> None:
     """First SIGINT/SIGTERM: graceful shutdown (with a watchdog); a second one: exit at once."""
+    first_at = 0.0
     async for signum in signals:
         name = signal.Signals(signum).name
         if shutdown.is_set():
+            if trio.current_time() - first_at < REPEAT_SIGNAL_WINDOW:
+                continue
             log.warning("received %s again, exiting now", name)
             logging.shutdown()
             os._exit(1)
         log.info("received %s, shutting down", name)
+        first_at = trio.current_time()
         _start_watchdog()
         shutdown.set()
 
