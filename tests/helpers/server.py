@@ -91,8 +91,11 @@ class ServerProcess:
         metadata_backend: str = "auto",
         env: dict[str, str] | None = None,
         log_level: str = "info",
+        command: list[str] | None = None,
     ) -> None:
         self.name = name
+        # e.g. ["dist/ocis", "server"] (tests/binary); default: server_command()
+        self.command = list(command) if command else None
         self.metadata_backend = metadata_backend
         self.extra_env = dict(env or {})
         self.log_level = log_level
@@ -168,7 +171,7 @@ class ServerProcess:
             log.write(f"\n===== test harness: starting server on port {self.port} =====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                server_command(),
+                self.command or server_command(),
                 env=self.env(),
                 cwd=str(self.data_dir),
                 stdin=subprocess.DEVNULL,
