@@ -34,6 +34,9 @@ class AccountsAPI(Protocol):
     def find_user(self, username: str) -> User | None:
         """Look up by username (case-insensitive)."""
 
+    def find_user_by_email(self, email: str) -> User | None:
+        """Look up by email address (case-insensitive)."""
+
 
 @dataclass(frozen=True)
 class Group:

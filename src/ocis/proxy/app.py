@@ -152,9 +152,14 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def build_routes(*, dav: ASGIApp, ocs: ASGIApp, web: ASGIApp, web_csp: str | None = None) -> RouteTable:
-    """The standard table: status.php, WebDAV prefixes, OCS, then the web UI for everything else."""
+def build_routes(*, dav: ASGIApp, ocs: ASGIApp, web: ASGIApp, web_csp: str | None = None,
+                 idp: ASGIApp | None = None) -> RouteTable:
+    """The standard table: the IdP (if embedded), status.php, WebDAV prefixes, OCS, then the web UI for
+    everything else. The IdP's pages set their own Content-Security-Policy."""
+    idp_routes = [Route(prefix, idp, "idp", AuthPolicy.NONE, Flavor.PLAIN, csp=None)
+                  for prefix in ("/.well-known/", "/konnect/", "/signin/")] if idp is not None else []
     return RouteTable([
+        *idp_routes,
         Route("/status.php", dav, "dav", AuthPolicy.NONE, Flavor.PLAIN),
         Route("/remote.php/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
         Route("/dav/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),

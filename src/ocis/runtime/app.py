@@ -2,8 +2,13 @@
 
 ``build_app(cfg)`` expects a bootstrapped config (:func:`ocis.runtime.bootstrap.bootstrap` ran):
 it opens the accounts store (creating the demo users on first run unless disabled) and the
-storage, builds :class:`~ocis.runtime.deps.Deps`, the service apps (dav, ocs, web placeholder),
+storage, builds :class:`~ocis.runtime.deps.Deps`, the service apps (idp, dav, ocs, web placeholder),
 the proxy in front of them and the access log around everything.
+
+Authentication chain of the proxy: OpenID Connect bearer tokens (always), then HTTP Basic (while
+``PROXY_ENABLE_BASIC_AUTH``). With the embedded IdP, the proxy verifies tokens with the IdP's own key
+store; with an external provider (``PROXY_OIDC_ISSUER`` / ``PROXY_OIDC_DISCOVERY_URL``), with the keys
+of its JWKS, and the embedded IdP is not started.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from ocis.accounts.demo import ensure_demo_data, ensure_initial_admin
 from ocis.accounts.store import AccountStore
 from ocis.config.errors import ConfigError
 from ocis.config.model import OcisConfig
+from ocis.idp.config import embedded_idp_enabled
+from ocis.idp.service import Idp
 from ocis.proxy.app import ProxyApp, build_routes
 from ocis.proxy.auth import Authenticator, BasicAuthenticator
+from ocis.proxy.bearer import BearerAuthenticator, Lookup
 from ocis.proxy.placeholder import CSP as PLACEHOLDER_CSP
 from ocis.proxy.placeholder import create_placeholder_app
 from ocis.runtime.deps import Deps
@@ -29,6 +37,8 @@ from ocis.runtime.logging import AccessLogMiddleware
 from ocis.storage.api import Storage
 
 log = logging.getLogger("ocis.runtime")
+
+EXTERNAL_LEEWAY = 30  # seconds of clock skew tolerated for tokens of an external OpenID provider
 
 
 @dataclass
@@ -41,6 +51,7 @@ class Application:
     proxy: ProxyApp
     demo_created: bool
     admin_created: bool
+    idp: Idp | None = None
 
 
 def admin_password_file(cfg: OcisConfig) -> Path:
@@ -92,17 +103,54 @@ def build_app(cfg: OcisConfig) -> Application:
         raise ConfigError(str(exc)) from None
     deps = Deps(config=cfg, storage=cast(Storage, storage), accounts=accounts)
 
-    authenticators: list[Authenticator] = []
+    bearer, idp = build_oidc(cfg, accounts)
+    authenticators: list[Authenticator] = [bearer]
     if cfg.proxy.enable_basic_auth:
         authenticators.append(BasicAuthenticator(accounts))
+    idp_app = None
+    if idp is not None:
+        from ocis.idp.app import create_app as create_idp_app
+
+        idp_app = create_idp_app(deps, idp)
     routes = build_routes(
         dav=create_dav_app(deps),
         ocs=create_ocs_app(deps),
         web=create_placeholder_app(cfg.url, __version__),
         web_csp=PLACEHOLDER_CSP,
+        idp=idp_app,
     )
     proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
-    return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created, admin_created)
+    return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created, admin_created, idp)
+
+
+def build_oidc(cfg: OcisConfig, accounts: AccountStore) -> tuple[BearerAuthenticator, Idp | None]:
+    """The bearer authenticator, and the embedded IdP unless an external provider is configured.
+
+    Raises:
+        ConfigError: the IdP state in ``<data>/idp`` cannot be opened, or the external provider's
+            settings are incomplete.
+    """
+    if embedded_idp_enabled(cfg):
+        from ocis.idp.app import open_idp
+
+        try:
+            idp = open_idp(cfg, accounts)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot open the IdP state in {cfg.data_dir / 'idp'}: {_reason(exc)}") from None
+        return BearerAuthenticator(idp.keys, accounts, audiences=idp.clients.ids), idp
+
+    from ocis.proxy.oidc_remote import RemoteKeySource
+
+    p = cfg.proxy
+    if not p.oidc_client_id:
+        raise ConfigError("PROXY_OIDC_CLIENT_ID: required with an external OpenID provider (PROXY_OIDC_ISSUER)")
+    if p.oidc_insecure:
+        log.warning("PROXY_OIDC_INSECURE: the OpenID provider's TLS certificate is not verified")
+    source = RemoteKeySource(p.oidc_issuer, p.oidc_discovery_url, insecure=p.oidc_insecure)
+    lookup = cast(Lookup, p.oidc_user_lookup)
+    bearer = BearerAuthenticator(source, accounts, audiences={p.oidc_client_id}, accept_azp=True, types=(),
+                                 leeway=EXTERNAL_LEEWAY, claim=p.oidc_user_claim, lookup=lookup)
+    return bearer, None
 
 
 def _reason(exc: BaseException) -> str:
