@@ -20,8 +20,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 # Debian packages the client tests drive (litmus, owncloudcmd, rclone) plus getfattr/setfattr,
-# and binutils (objdump, strip) that PyInstaller needs for `make dist`.
-APT_PACKAGES := litmus owncloud-client-cmd rclone attr binutils
+# and binutils (objdump, strip) that PyInstaller needs for `make dist`, and chromium for the browser
+# sign-in test (Playwright drives /usr/bin/chromium; it never downloads a browser).
+APT_PACKAGES := litmus owncloud-client-cmd rclone attr binutils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_ENV := DEBIAN_FRONTEND=noninteractive
 
