@@ -58,7 +58,7 @@ def test_capabilities_json(client: Client, version: int) -> None:
     assert caps["core"]["status"]["installed"] is True
     assert caps["checksums"] == {"supportedTypes": ["SHA1"], "preferredUploadType": "SHA1"}
     files = caps["files"]
-    assert files["bigfilechunking"] is False and files["privateLinks"] is False
+    assert files["bigfilechunking"] is False and files["privateLinks"] is True
     assert files["undelete"] is True and files["versioning"] is True and files["favorites"] is True
     assert files["blacklisted_files"] == [".htaccess"]
     assert caps["dav"]["reports"] == ["search-files"] and caps["dav"]["trashbin"] == "1.0"

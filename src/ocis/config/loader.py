@@ -3,7 +3,7 @@
 Precedence, highest first (the first source that sets a value wins, per setting):
 
 1. CLI flags (``ocis server --addr ...``),
-2. service environment variables (``PROXY_*``, ``STORAGE_*``, ``ACCOUNTS_*``, ``DAV_*``, ``IDP_*``),
+2. service environment variables (``PROXY_*``, ``STORAGE_*``, ``ACCOUNTS_*``, ``DAV_*``, ``IDP_*``, ``WEB_*``),
 3. global ``OCIS_*`` environment variables,
 4. ``<data dir>/ocis.yaml`` (nested mapping mirroring the dataclasses, e.g. ``proxy: {tls: false}``),
 5. built-in defaults.
@@ -329,6 +329,10 @@ SETTINGS: tuple[Setting, ...] = (
             "drop versions older than this many seconds; 0 = never (default 0)"),
     Setting("dav.allow_propfind_infinity", ("DAV_ALLOW_PROPFIND_INFINITY",), parse_bool, None,
             "allow PROPFIND with Depth: infinity (default false)"),
+    Setting("web.asset_path", ("WEB_ASSET_PATH",), parse_optional_path, None,
+            "directory of the built web UI (default: the bundled web-dist/)"),
+    Setting("web.ui_config", ("WEB_UI_CONFIG",), parse_optional_path, None,
+            "a config.json for the web UI, served as it is (default: generated from OCIS_URL)"),
     Setting("accounts.demo_users_and_groups", ("ACCOUNTS_DEMO_USERS_AND_GROUPS",), parse_bool,
             "--demo-users/--no-demo-users",
             "create the demo users and groups on first run (default true)"),

@@ -65,6 +65,14 @@ class IdpConfig:
 
 
 @dataclass
+class WebConfig:
+    """The web UI (``web/``): where its built files are and what ``/config.json`` says."""
+
+    asset_path: str = ""                     # WEB_ASSET_PATH; "" = the bundled web-dist/
+    ui_config: str = ""                      # WEB_UI_CONFIG: a config.json file served as is; "" = generated
+
+
+@dataclass
 class OcisConfig:
     """Everything ``ocis server`` needs. Field comments name the env var that sets it."""
 
@@ -78,6 +86,7 @@ class OcisConfig:
     dav: DavConfig = field(default_factory=DavConfig)
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
     idp: IdpConfig = field(default_factory=IdpConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def storage_root(self) -> Path:

@@ -34,7 +34,7 @@ def capabilities() -> dict[str, Any]:
                 "tus_support": {"version": "1.0.0", "resumable": "1.0.0",
                                 "extension": "creation,creation-with-upload,checksum,termination,expiration",
                                 "max_chunk_size": 0, "http_method_override": ""},
-                "privateLinks": False,
+                "privateLinks": True,
                 "undelete": True,
                 "versioning": True,
                 "favorites": True,

@@ -164,6 +164,8 @@ def build_routes(*, dav: ASGIApp, ocs: ASGIApp, web: ASGIApp, web_csp: str | Non
         Route("/remote.php/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
         Route("/dav/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
         Route("/webdav/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
+        # private links: a browser follows them without credentials; dav only redirects into the web UI
+        Route("/index.php/f/", dav, "dav", AuthPolicy.NONE, Flavor.PLAIN),
         Route("/index.php/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),
         Route("/data/", dav, "dav", AuthPolicy.REQUIRED, Flavor.DAV),  # TUS upload resources
         Route("/ocs/", ocs, "ocs", AuthPolicy.REQUIRED, Flavor.OCS),

@@ -2,7 +2,7 @@
 
 ``build_app(cfg)`` expects a bootstrapped config (:func:`ocis.runtime.bootstrap.bootstrap` ran):
 it opens the accounts store (creating the demo users on first run unless disabled) and the
-storage, builds :class:`~ocis.runtime.deps.Deps`, the service apps (idp, dav, ocs, web placeholder),
+storage, builds :class:`~ocis.runtime.deps.Deps`, the service apps (idp, dav, ocs, web),
 the proxy in front of them and the access log around everything.
 
 Authentication chain of the proxy: OpenID Connect bearer tokens (always), then HTTP Basic (while
@@ -20,7 +20,6 @@ from typing import cast
 
 from starlette.types import ASGIApp
 
-from ocis import __version__
 from ocis.accounts.demo import ensure_demo_data, ensure_initial_admin
 from ocis.accounts.store import AccountStore
 from ocis.config.errors import ConfigError
@@ -30,8 +29,6 @@ from ocis.idp.service import Idp
 from ocis.proxy.app import ProxyApp, build_routes
 from ocis.proxy.auth import Authenticator, BasicAuthenticator
 from ocis.proxy.bearer import BearerAuthenticator, Lookup
-from ocis.proxy.placeholder import CSP as PLACEHOLDER_CSP
-from ocis.proxy.placeholder import create_placeholder_app
 from ocis.runtime.deps import Deps
 from ocis.runtime.logging import AccessLogMiddleware
 from ocis.storage.api import Storage
@@ -82,6 +79,8 @@ def build_app(cfg: OcisConfig) -> Application:
     from ocis.dav.app import create_app as create_dav_app
     from ocis.ocs.app import create_app as create_ocs_app
     from ocis.storage.decomposedfs import open_storage
+    from ocis.web.app import create_app as create_web_app
+    from ocis.web.app import web_csp
 
     try:
         accounts, demo_created, admin_created = open_accounts(cfg)
@@ -115,8 +114,8 @@ def build_app(cfg: OcisConfig) -> Application:
     routes = build_routes(
         dav=create_dav_app(deps),
         ocs=create_ocs_app(deps),
-        web=create_placeholder_app(cfg.url, __version__),
-        web_csp=PLACEHOLDER_CSP,
+        web=create_web_app(deps),
+        web_csp=web_csp(deps),
         idp=idp_app,
     )
     proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
