@@ -82,16 +82,22 @@ def submit_login(client: httpx.Client, login_url: str, username: str, password: 
 
 def sign_in(client: httpx.Client, params: AuthParams, username: str, password: str) -> dict[str, str]:
     """Run the browser part of the code flow; returns the query of the final redirect (code, state, iss)."""
-    r = client.get(f"{AUTHORIZE}?{params.query()}")
+    return sign_in_url(client, f"{AUTHORIZE}?{params.query()}", params.redirect_uri, username, password)
+
+
+def sign_in_url(client: httpx.Client, authorize_url: str, redirect_uri: str, username: str,
+                password: str) -> dict[str, str]:
+    """Like :func:`sign_in`, starting from a complete authorization URL (e.g. built by a relying party)."""
+    r = client.get(authorize_url)
     assert r.status_code == 302, r.text[:500]
     location = r.headers["location"]
-    if not location.startswith(params.redirect_uri):
+    if not location.startswith(redirect_uri):
         r = submit_login(client, location, username, password)
         assert r.status_code == 303, r.text[:1000]
         r = client.get(r.headers["location"])
         assert r.status_code == 302, r.text[:500]
         location = r.headers["location"]
-    assert location.startswith(params.redirect_uri), location
+    assert location.startswith(redirect_uri), location
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
