@@ -114,6 +114,8 @@ class XattrBackend:
 
 def xattrs_supported(directory: Path) -> bool:
     """True if files in ``directory`` accept a user xattr of a few hundred bytes."""
+    if not hasattr(os, "setxattr"):  # Python has os.*xattr on Linux only (macOS binary: sidecar)
+        return False
     probe = directory / f".xattr-probe-{os.getpid()}"
     try:
         probe.write_bytes(b"")
