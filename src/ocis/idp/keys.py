@@ -104,7 +104,9 @@ class KeyStore:
             return IssuerKeys(self.issuer, self._public)
 
     def jwks(self) -> dict[str, Any]:
-        """The public JWK Set document (RFC 7517 §5) served at the JWKS endpoint."""
+        """The public JWK Set document (RFC 7517 §5) served at the JWKS endpoint (creates or rotates the
+        active key first, when due)."""
+        self.active_key()
         keys = self.issuer_keys().keys
         return {"keys": [{**k.as_dict(private=False), "use": "sig", "alg": ALGORITHM} for k in keys]}
 
