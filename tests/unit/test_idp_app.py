@@ -329,6 +329,39 @@ def test_desktop_client_loopback_flow_with_basic_secret(env: Env) -> None:
     run(env, body)
 
 
+def test_desktop_client_requests_as_sent(env: Env) -> None:
+    """The ownCloud desktop client (src/libsync/creds/oauth.cpp): prompt "select_account consent", login_hint,
+    redirect http://127.0.0.1:<port>, a 128-character verifier, and its id and secret both as Basic and in the
+    body of every token request, plus the full scope."""
+    verifier = "A" * 128
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    redirect = "http://127.0.0.1:51234"
+    scope = "openid offline_access email profile"
+
+    async def body(c: httpx.AsyncClient) -> None:
+        query = auth_query(client_id=DESKTOP_ID, redirect_uri=redirect, code_challenge=challenge, scope=scope,
+                           prompt="select_account consent", login_hint="alice", nonce="")
+        r = await c.get(f"{AUTHORIZE}?{query}")
+        assert r.status_code == 302 and LOGIN in r.headers["location"]
+        page = await c.get(r.headers["location"])
+        assert 'value="alice"' in page.text  # login_hint pre-fills the name
+        code = await code_for(c, query)
+        creds = {"client_id": DESKTOP_ID, "client_secret": DESKTOP_SECRET, "scope": scope}
+        r = await c.post(TOKEN, data={**creds, "grant_type": "authorization_code", "code": code,
+                                      "redirect_uri": redirect, "code_verifier": verifier},
+                         auth=(DESKTOP_ID, DESKTOP_SECRET))
+        assert r.status_code == 200, r.text
+        first_refresh = r.json()["refresh_token"]
+        r = await c.post(TOKEN, data={**creds, "grant_type": "refresh_token", "refresh_token": first_refresh},
+                         auth=(DESKTOP_ID, DESKTOP_SECRET))
+        assert r.status_code == 200 and r.json()["refresh_token"], r.text
+        r = await c.post(TOKEN, data={**creds, "client_secret": "other", "grant_type": "refresh_token",
+                                      "refresh_token": r.json()["refresh_token"]}, auth=(DESKTOP_ID, DESKTOP_SECRET))
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+    run(env, body)
+
+
 def test_no_refresh_token_without_offline_access_and_disabled_user(env: Env) -> None:
     async def body(c: httpx.AsyncClient) -> None:
         code = await code_for(c, auth_query(scope="openid profile"))

@@ -3,7 +3,8 @@
 
 Client authentication (RFC 6749 §2.3.1): ``client_secret_basic`` (HTTP Basic with the form-encoded
 id and secret), ``client_secret_post`` (``client_id`` + ``client_secret`` in the body), or ``none``
-for public clients (``client_id`` only). A client with a registered secret must authenticate.
+for public clients (``client_id`` only). A client with a registered secret must authenticate. The
+desktop client sends Basic *and* the same id and secret in the body; that is accepted.
 
 ``authorization_code``: the code must be unused, unexpired, issued to this client with exactly this
 ``redirect_uri``, and its PKCE challenge must match ``BASE64URL(SHA256(code_verifier))`` (RFC 7636
@@ -102,9 +103,12 @@ class ApiEndpoints:
         basic = _basic_credentials(request.headers.get("authorization", ""))
         challenge = {"www-authenticate": 'Basic realm="ocis", charset="UTF-8"'} if basic else {}
         if basic is not None:
+            # RFC 6749 §2.3 allows one method per request, but the ownCloud desktop client sends its id and
+            # secret both as Basic and in the body: accept that when both say the same.
             client_id, secret = basic
-            if params.get("client_id", client_id) != client_id or "client_secret" in params:
-                raise OAuthError("invalid_request", "more than one client authentication method")
+            same_secret = hmac.compare_digest(params.get("client_secret", secret).encode(), secret.encode())
+            if params.get("client_id", client_id) != client_id or not same_secret:
+                raise OAuthError("invalid_request", "conflicting client credentials in header and body")
         else:
             client_id, secret = params.get("client_id", ""), params.get("client_secret", "")
         if not client_id:
