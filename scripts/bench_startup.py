@@ -129,10 +129,13 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
 
+    # SIGTERM ends the benchmark through the finally blocks (no server left running)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     cmd = shlex.split(args.cmd) if args.cmd else [str(find_binary())]
     if os.sep in cmd[0]:
         cmd[0] = str(Path(cmd[0]).absolute())  # the server runs in a temporary working directory
     exe = Path(cmd[0])
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="ocis-bench-"))
     try:
         tmpdir = work / "tmp"
@@ -166,6 +169,7 @@ def main() -> int:
         "first_run_s": summary(first_run),
         "version_s": summary(version),
         "temp_leftovers": leftovers,
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     print()
     print(f"command      {shlex.join(cmd)}")
@@ -176,6 +180,10 @@ def main() -> int:
         assert isinstance(s, dict)
         print(f"{label:12s} median {s['median']:.3f} s  (min {s['min']:.3f}, max {s['max']:.3f}, n={args.runs})")
     print(f"left in TMPDIR after exit: {leftovers or 'nothing'}")
+    load = result["load_average_1min"]
+    assert isinstance(load, list)
+    print(f"load average (1 min) before/after: {load[0]:.2f} / {load[1]:.2f} on {os.cpu_count()} CPUs"
+          + ("  <- busy machine, figures are pessimistic" if max(load) > (os.cpu_count() or 1) * 0.5 else ""))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
