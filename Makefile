@@ -104,17 +104,21 @@ test: system-deps js-deps $(STAMP)
 
 # --- single-file binary (PyInstaller) ------------------------------------------------------------
 
-# PyInstaller bundles libpython, so the interpreter must have its shared library. Debian's python3
-# ships it in libpython3.X (not installed by default); pyenv/python.org builds with --enable-shared.
+# PyInstaller bundles libpython, so the interpreter must have its shared library (Debian's python3
+# ships it in libpython3.X, not installed by default; pyenv/python.org builds have it), and it runs
+# objdump and strip (binutils) on Linux.
 dist-deps: $(STAMP)
 	@soname=$$($(BIN)/python -c 'import sysconfig as s; print(s.get_config_var("INSTSONAME") or "")'); \
 	libdir=$$($(BIN)/python -c 'import sysconfig as s; print(s.get_config_var("LIBDIR") or "")'); \
 	pyver=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	missing=""; \
 	if [ "$$(uname -s)" = Linux ] && [ -n "$$soname" ] && [ ! -e "$$libdir/$$soname" ] \
-	   && ! /sbin/ldconfig -p | grep -q "$$soname"; then \
-	  echo ">> $$soname not found - installing libpython$$pyver"; \
-	  $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends "libpython$$pyver" \
-	    || { $(SUDO) $(APT_ENV) apt-get update && $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends "libpython$$pyver"; }; \
+	   && ! /sbin/ldconfig -p | grep -q "$$soname"; then missing="libpython$$pyver"; fi; \
+	if [ "$$(uname -s)" = Linux ] && ! command -v objdump >/dev/null; then missing="$$missing binutils"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo ">> PyInstaller needs:$$missing - installing"; \
+	  $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends $$missing \
+	    || { $(SUDO) $(APT_ENV) apt-get update && $(SUDO) $(APT_ENV) apt-get install -y --no-install-recommends $$missing; }; \
 	fi
 
 # Work files go to build/pyinstaller (ignored); ocis.spec also writes the .sha256 and dist/ocis.
