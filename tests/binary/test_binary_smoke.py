@@ -34,6 +34,7 @@ import pytest
 from PyInstaller.archive.readers import CArchiveReader  # type: ignore[import-untyped]
 
 from helpers.dav import files_url, get_bytes, local_tree, make_client, put, stat, walk_remote
+from helpers.oidc import AUTHORIZE, DISCOVERY, AuthParams, bearer, tokens_for
 from helpers.server import ARTIFACTS_DIR, REPO_ROOT, ServerProcess, free_port
 
 SRC_PKG = REPO_ROOT / "src" / "ocis"
@@ -42,6 +43,8 @@ SPEC = REPO_ROOT / "ocis.spec"
 HOOKS = REPO_ROOT / "packaging" / "pyinstaller-hooks"
 MKROOTFS = REPO_ROOT / "packaging" / "docker" / "mkrootfs.sh"
 SIZE_BUDGET = 40 * 2**20
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 LITMUS_BASIC_MIN_PASSED = 16
 
 
@@ -419,8 +422,8 @@ def bundled_file(binary: Path, name: str) -> bytes | None:
 
 
 def test_web_entry_and_login(binary: Path, bin_server: ServerProcess) -> None:
-    """``/`` serves the bundled web UI (or says it is not built, naming the bundle's web-dist); the
-    IdP's login form when this build has an IdP (its discovery document answers)."""
+    """``/`` serves the bundled web UI (or says it is not built, naming the bundle's web-dist); the web
+    client signs in through the IdP (code flow + PKCE, as the UI does) and its token works on WebDAV."""
     with make_client(bin_server.url) as c:
         page = c.get("/")
         assert page.headers["content-type"].startswith("text/html")
@@ -434,18 +437,37 @@ def test_web_entry_and_login(binary: Path, bin_server: ServerProcess) -> None:
         else:
             assert page.status_code == 200, page.text[:300]
 
-        discovery = c.get("/.well-known/openid-configuration")
-        if discovery.status_code != 200 or not discovery.headers["content-type"].startswith("application/json"):
-            print("no IdP in this build: smoke-tested the entry page only")
-            return
-        authorize = discovery.json()["authorization_endpoint"]
-        r = c.get(authorize, params={
-            "client_id": "web", "response_type": "code", "scope": "openid profile email",
-            "redirect_uri": f"{bin_server.url}/oidc-callback.html", "state": "s",
-            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URB0DLrR_Wu3bA", "code_challenge_method": "S256",
-        }, follow_redirects=True)
-        assert r.status_code == 200, f"authorize -> {r.status_code}: {r.text[:300]}"
-        assert "<form" in r.text.lower() and "password" in r.text.lower(), "no login form"
+        discovery = c.get(DISCOVERY)
+        assert discovery.status_code == 200, discovery.text[:300]
+        assert discovery.json()["issuer"] == bin_server.url
+
+        tokens = tokens_for(bin_server.url, "einstein", "relativity")
+        r = c.request("PROPFIND", files_url("einstein"), headers={**bearer(tokens["access_token"]), "Depth": "0"})
+        assert r.status_code == 207, r.text[:300]
+        r = c.get("/ocs/v1.php/cloud/user?format=json", headers=bearer(tokens["access_token"]))
+        assert r.status_code == 200 and r.json()["ocs"]["data"]["id"] == "einstein"
+
+
+def test_browser_login(bin_server: ServerProcess) -> None:
+    """Headless chromium fills in the IdP's sign-in page served by the binary (when chromium is here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    callback = f"{bin_server.url}/oidc-callback.html"
+    params = AuthParams(redirect_uri=callback)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(ignore_https_errors=True).new_page()
+            page.goto(f"{bin_server.url}{AUTHORIZE}?{params.query()}")
+            page.get_by_label("Username or email").fill("marie")
+            page.get_by_label("Password").fill("radioactivity")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{callback}?*")
+            assert f"state={params.state}" in page.url and "code=" in page.url
+        finally:
+            browser.close()
 
 
 # --------------------------------------------------------------------------- without user xattrs
