@@ -53,10 +53,7 @@ def parse_chunk_path(path: str) -> tuple[str, str, int, int]:
 
 async def put(ctx: native.Ctx, receive: Receive, send: Send) -> None:
     """Store one chunk; assemble and commit the file when it was the last one missing."""
-    sessions: UploadSessions | None = getattr(ctx.storage, "sessions", None)
-    if sessions is None:
-        await native.send_error(send, 501, "chunked uploads are not supported by this storage")
-        return
+    sessions: UploadSessions = ctx.storage.sessions
     h = ctx.headers
     target, transfer, count, index = parse_chunk_path(ctx.path)
     total = _parse_length(h.get("oc-total-length"), "OC-Total-Length")

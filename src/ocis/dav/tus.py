@@ -217,7 +217,7 @@ class TusHandler:
 
     def __init__(self, storage: Storage, public_url: str, lock_manager: Any, limiter: trio.CapacityLimiter) -> None:
         self.storage = storage
-        self.sessions: UploadSessions | None = getattr(storage, "sessions", None)
+        self.sessions: UploadSessions = storage.sessions
         self.public_url = public_url.rstrip("/")
         self.lock_manager = lock_manager
         self.limiter = limiter
@@ -244,8 +244,6 @@ class TusHandler:
     async def _create(self, ctx: native.Ctx, user_id: str, receive: Receive, send: Send) -> None:
         h = ctx.headers
         sessions = self.sessions
-        if sessions is None:
-            raise _TusStatus(501, "this storage has no resumable uploads")
         if h.get("tus-resumable", "").strip() != TUS_VERSION:
             raise _TusStatus(412, f"Tus-Resumable: {TUS_VERSION} is required")
         length = _parse_int(h, "upload-length")
@@ -361,7 +359,7 @@ class TusHandler:
             await _error(send, 401, "no valid credentials", head=head)
             return
         sessions = self.sessions
-        if len(segments) != 2 or sessions is None:
+        if len(segments) != 2:
             await _error(send, 404, "no such upload", head=head)
             return
         if method not in ("HEAD", "PATCH", "DELETE"):

@@ -348,6 +348,9 @@ class UploadSessions(Protocol):
 class Storage(TrashBin, Versions, Favorites, Search, Protocol):
     """Operations on spaces and nodes. See the module docstring for conventions."""
 
+    sessions: UploadSessions
+    """Resumable uploads (TUS) and chunk sets (ownCloud chunking v1)."""
+
     def home(self, user_id: str) -> NodeInfo:
         """Return the root of the user's home space, creating it on first access."""
 
