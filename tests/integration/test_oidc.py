@@ -140,7 +140,7 @@ def test_tampered_token_refused(tokens: dict[str, Any], dav: httpx.Client) -> No
 
 
 def test_expired_and_foreign_tokens_refused(server: ServerProcess, server_factory: Any, dav: httpx.Client) -> None:
-    other = server_factory(env={"IDP_ACCESS_TOKEN_EXPIRATION": "2"})
+    other = server_factory(env={"IDP_ACCESS_TOKEN_EXPIRATION": "5"})
     short = tokens_for(other.url, "einstein", "relativity")
     with make_client(other.url) as c:
         assert propfind(c, short["access_token"]).status_code == 207  # valid where it was issued

@@ -243,3 +243,22 @@ def test_confidential_client_may_skip_pkce() -> None:
 
 def test_redirect_with_keeps_query() -> None:
     assert redirect_with("https://a/cb?x=1", {"code": "c", "state": ""}) == "https://a/cb?x=1&code=c"
+
+
+def test_clients_from_ocis_yaml(tmp_path: Path) -> None:
+    from ocis.config.loader import load_config
+
+    (tmp_path / "ocis.yaml").write_text(
+        "idp:\n"
+        "  access_token_expiration: 120\n"
+        "  clients:\n"
+        "    - id: my-app\n"
+        "      redirect_uris: [https://my-app.example.org/callback]\n"
+    )
+    cfg = load_config(environ={"OCIS_BASE_DATA_PATH": str(tmp_path)})
+    assert cfg.idp.access_token_expiration == 120
+    reg = ClientRegistry.for_url(cfg.url, cfg.idp.clients)
+    app = reg.get("my-app")
+    assert app is not None and app.public and app.redirect_allowed("https://my-app.example.org/callback")
+    with pytest.raises(ConfigError, match="IDP_ACCESS_TOKEN_EXPIRATION"):
+        load_config(environ={"OCIS_BASE_DATA_PATH": str(tmp_path), "IDP_ACCESS_TOKEN_EXPIRATION": "0"})
