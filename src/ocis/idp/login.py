@@ -7,6 +7,8 @@ a live sign-in session (cookie) gets a code right away (302 to the redirect URI 
 ``/signin/v1/identifier?…`` (the request rides along in a hidden field), which posts back to itself;
 on success it starts a session and sends the browser back to the authorize endpoint (303), which
 now issues the code. ``prompt=none`` without a session answers ``login_required`` instead.
+There is no consent screen: every registered client is first-party (as konnect's ``trusted``
+clients were), so ``prompt=consent`` is granted and ``offline_access`` is honoured when asked for.
 
 CSRF (OWASP CSRF Prevention Cheat Sheet): the sign-in and sign-out forms carry a random token
 that must equal the value of a ``SameSite=Strict``, ``HttpOnly`` cookie set with the form, and a
