@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -250,3 +253,25 @@ def test_no_secrets_in_the_log(server: ServerProcess, tokens: dict[str, Any]) ->
     for secret in (tokens["access_token"], tokens["refresh_token"], tokens["id_token"], marker, code,
                    params.verifier, tokens["refresh_token"].split(".")[1]):
         assert secret not in log
+
+
+def test_rclone_with_a_bearer_token(server: ServerProcess, tmp_path: Any) -> None:
+    """A real WebDAV client that only has the access token (rclone's ``bearer_token``) syncs a file."""
+    exe = shutil.which("rclone")
+    if exe is None:
+        pytest.skip("rclone is not installed (make test installs it)")
+    access = tokens_for(server.url, "moss", "vista")["access_token"]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "hello.txt").write_bytes(b"hello over bearer\n")
+    remote = f":webdav,url='{server.url}/remote.php/dav/files/moss',vendor=owncloud,bearer_token='{access}':"
+    env = {**os.environ, "RCLONE_CONFIG": "/dev/null"}
+
+    def rclone(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([exe, "--no-check-certificate", "--retries", "1", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc
+
+    rclone("copy", str(tmp_path / "src"), f"{remote}bearer-test")
+    assert "hello.txt" in rclone("lsf", f"{remote}bearer-test").stdout
+    rclone("check", str(tmp_path / "src"), f"{remote}bearer-test")
