@@ -5,6 +5,8 @@
 #   make lint   ruff + mypy only
 #   make dist   the single-file binary dist/ocis-<version>-<os>-<arch> (PyInstaller, ocis.spec)
 #   make bench-startup   start-up benchmark of that binary (median of 10 cold starts)
+#   make bench  WebDAV benchmark against Apache mod_dav and rclone serve (scripts/bench/), then the
+#               storage search benchmark and bench-startup; `make test` runs its --quick smoke
 #   make clean  remove the venv, caches and test artifacts
 #
 # Works on a fresh Debian 12 as root (CI) and as a normal user with sudo.
@@ -30,7 +32,7 @@ APT_ENV := DEBIAN_FRONTEND=noninteractive
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint clean venv system-deps js-deps dist dist-deps bench-startup
+.PHONY: help run test lint clean venv system-deps js-deps dist dist-deps bench-startup bench bench-deps
 
 help:
 	@echo "make run    - start the server (creates .venv on first use)"
@@ -38,6 +40,7 @@ help:
 	@echo "make lint   - ruff + mypy"
 	@echo "make dist   - build the single-file binary dist/ocis-<version>-<os>-<arch> (+ .sha256)"
 	@echo "make bench-startup - median cold start / version time of that binary"
+	@echo "make bench  - WebDAV benchmark vs Apache mod_dav and rclone (~10 min), search, start-up"
 	@echo "make clean  - remove .venv, caches and test artifacts"
 
 # --- virtualenv ---------------------------------------------------------------------------------
@@ -100,6 +103,7 @@ test: system-deps js-deps $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 	$(MAKE) --no-print-directory dist
+	$(BIN)/python scripts/bench/dav_bench.py --quick
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # --- single-file binary (PyInstaller) ------------------------------------------------------------
@@ -129,6 +133,19 @@ dist: dist-deps
 bench-startup:
 	@ls dist/ocis-*-*-* >/dev/null 2>&1 || $(MAKE) --no-print-directory dist
 	$(PYTHON) scripts/bench_startup.py
+
+# --- benchmarks against peers (scripts/bench/) ---------------------------------------------------
+
+# Apache httpd with mod_dav (apache2; htpasswd is in apache2-utils), besides the client tools.
+bench-deps:
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(APT_PACKAGES) apache2 apache2-utils"
+
+# Full run: every scenario against ours, Apache and rclone serve (~10 min, a few GB in /tmp,
+# generated files cached in /tmp/ocis-bench-cache); then the storage search and start-up benchmarks.
+bench: bench-deps $(STAMP)
+	$(BIN)/python scripts/bench/dav_bench.py --json test-artifacts/bench.json
+	$(BIN)/python scripts/bench/search_bench.py
+	$(MAKE) --no-print-directory bench-startup
 
 clean:
 	rm -rf $(VENV) $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts build/*/ dist src/*.egg-info
