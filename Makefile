@@ -3,6 +3,7 @@
 #   make run    create .venv if needed and start the server (https://localhost:9200)
 #   make test   install the client tools (Debian), then ruff, mypy and the whole pytest suite
 #   make lint   ruff + mypy only
+#   make web    build the web UI (web/ -> web-dist/; npm ci from web/package-lock.json when needed)
 #   make dist   the single-file binary dist/ocis-<version>-<os>-<arch> (PyInstaller, ocis.spec)
 #   make bench-startup   start-up benchmark of that binary (median of 10 cold starts)
 #   make bench  WebDAV benchmark against Apache mod_dav and rclone serve (scripts/bench/), then the
@@ -38,6 +39,7 @@ help:
 	@echo "make run    - start the server (creates .venv on first use)"
 	@echo "make test   - install test tools, run ruff, mypy and pytest -n $(PYTEST_WORKERS)"
 	@echo "make lint   - ruff + mypy"
+	@echo "make web    - build the web UI into web-dist/ (when its sources changed)"
 	@echo "make dist   - build the single-file binary dist/ocis-<version>-<os>-<arch> (+ .sha256)"
 	@echo "make bench-startup - median cold start / version time of that binary"
 	@echo "make bench  - WebDAV benchmark vs Apache mod_dav and rclone (~10 min), search, start-up"
@@ -90,18 +92,46 @@ $(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
 
 js-deps: $(JS_STAMP)
 
+# --- web UI (web/ -> web-dist/, served by the web service, bundled by make dist) -----------------
+
+# Vite 8 needs Node.js >= 20.19: web/scripts/ensure-node.sh installs Debian's nodejs and npm when node
+# is missing, and Node 20 from the npm registry (into build/node) when the system one is too old.
+# It prints a directory to put in front of PATH (nothing when the system node will do).
+WEB_DIR := web
+WEB_DEPS_STAMP := $(WEB_DIR)/node_modules/.installed-stamp
+WEB_SOURCES := $(shell find $(WEB_DIR)/src $(WEB_DIR)/public -type f 2>/dev/null) \
+	$(wildcard $(WEB_DIR)/*.html $(WEB_DIR)/*.ts $(WEB_DIR)/*.json)
+WEB_NODE := nodebin=$$($(WEB_DIR)/scripts/ensure-node.sh); export PATH="$${nodebin:+$$nodebin:}$$PATH"
+
+.PHONY: web web-test
+
+$(WEB_DEPS_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	@$(WEB_NODE); cd $(WEB_DIR) && npm ci --no-audit --no-fund
+	@touch $(WEB_DEPS_STAMP)
+
+web-dist/index.html: $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	@$(WEB_NODE); cd $(WEB_DIR) && npm run build
+	@touch web-dist/index.html
+
+web: web-dist/index.html
+
+# The web UI's unit tests (Vitest) and TypeScript check (vue-tsc).
+web-test: $(WEB_DEPS_STAMP)
+	@$(WEB_NODE); cd $(WEB_DIR) && npm run typecheck && npm test
+
 # --- targets ------------------------------------------------------------------------------------
 
-run: $(STAMP)
+run: $(STAMP) web
 	$(BIN)/ocis server
 
 lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
 
-test: system-deps js-deps $(STAMP)
+test: system-deps js-deps $(STAMP) web
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory web-test
 	$(MAKE) --no-print-directory dist
 	$(BIN)/python scripts/bench/dav_bench.py --quick
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
@@ -150,3 +180,5 @@ bench: bench-deps $(STAMP)
 clean:
 	rm -rf $(VENV) $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts build/*/ dist src/*.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	rm -rf $(WEB_DIR)/node_modules
+	find web-dist -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
