@@ -72,16 +72,27 @@ export interface DavResponse {
   props: Map<string, Element>
 }
 
+/** Child elements of `parent` named {ns}name (namespace-aware, prefix-independent). */
+export function childrenNS(parent: Element | Document, ns: string, name: string): Element[] {
+  return Array.from(parent.children).filter((el) => el.namespaceURI === ns && el.localName === name)
+}
+
+function childNS(parent: Element, ns: string, name: string): Element | undefined {
+  return childrenNS(parent, ns, name)[0]
+}
+
 /** The <d:response> elements with their 200 properties (keyed "{ns}name"). */
 export function parseMultistatus(doc: Document): DavResponse[] {
   const out: DavResponse[] = []
-  for (const response of Array.from(doc.getElementsByTagNameNS(D, 'response'))) {
-    const href = response.getElementsByTagNameNS(D, 'href')[0]?.textContent ?? ''
+  const root = doc.documentElement
+  if (!root || root.namespaceURI !== D || root.localName !== 'multistatus') return out
+  for (const response of childrenNS(root, D, 'response')) {
+    const href = childNS(response, D, 'href')?.textContent?.trim() ?? ''
     const props = new Map<string, Element>()
-    for (const propstat of Array.from(response.getElementsByTagNameNS(D, 'propstat'))) {
-      const status = propstat.getElementsByTagNameNS(D, 'status')[0]?.textContent ?? ''
+    for (const propstat of childrenNS(response, D, 'propstat')) {
+      const status = childNS(propstat, D, 'status')?.textContent ?? ''
       if (!/\s2\d\d\s/.test(status + ' ')) continue
-      const prop = propstat.getElementsByTagNameNS(D, 'prop')[0]
+      const prop = childNS(propstat, D, 'prop')
       if (!prop) continue
       for (const el of Array.from(prop.children)) props.set(`{${el.namespaceURI}}${el.localName}`, el)
     }
@@ -96,7 +107,7 @@ function text(r: DavResponse, ns: string, name: string): string {
 
 function isCollection(r: DavResponse): boolean {
   const rt = r.props.get(`{${D}}resourcetype`)
-  return !!rt && rt.getElementsByTagNameNS(D, 'collection').length > 0
+  return !!rt && childrenNS(rt, D, 'collection').length > 0
 }
 
 function parseDate(value: string): Date | null {
