@@ -53,7 +53,12 @@ def server_command() -> list[str]:
     """``[sys.executable, "-m", "ocis", "server"]``, or ``$OCIS_TEST_SERVER_CMD`` (e.g. a frozen binary:
     ``OCIS_TEST_SERVER_CMD="dist/ocis server"``) to run the same tests against another build."""
     custom = os.environ.get("OCIS_TEST_SERVER_CMD", "").strip()
-    return shlex.split(custom) if custom else [sys.executable, "-m", "ocis", "server"]
+    if not custom:
+        return [sys.executable, "-m", "ocis", "server"]
+    cmd = shlex.split(custom)
+    if os.sep in cmd[0] and not os.path.isabs(cmd[0]):
+        cmd[0] = os.path.abspath(cmd[0])  # the server runs in its data directory
+    return cmd
 
 
 def _fs_type(path: str) -> str:
