@@ -48,8 +48,10 @@ def parse_checksum_header(value: str) -> tuple[str, str] | None:
     for entry in value.split():
         algo, sep, digest = entry.partition(":")
         algo = algo.upper()
+        if not sep or not algo:
+            raise BadRequest(f"malformed checksum {entry!r}: expected TYPE:hexdigest")
         if algo not in SUPPORTED:
-            continue
+            continue  # e.g. SHA256 from another client: not verified, not an error
         digest = digest.strip().lower()
         if not sep or not digest or any(c not in "0123456789abcdef" for c in digest):
             raise BadRequest(f"malformed checksum {entry!r}")

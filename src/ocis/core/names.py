@@ -1,7 +1,9 @@
 """Validation of file and folder names and of paths inside a space.
 
-A name is one path segment: non-empty, not ``.`` or ``..``, no ``/`` or NUL, at most 255 bytes
-in UTF-8 (the limit of ext4 and most other filesystems). Paths are ``/``-joined names, always
+A name is one path segment: non-empty, not ``.`` or ``..``, no ``/``, no control characters (they
+cannot appear in the XML of a PROPFIND answer: U+0000-U+001F, U+007F, and the non-characters
+U+FFFE/U+FFFF), valid UTF-8, at most 255 bytes in UTF-8 (the limit of ext4 and most other
+filesystems). Paths are ``/``-joined names, always
 absolute within a space (``/`` is the space root).
 """
 
@@ -10,19 +12,22 @@ from __future__ import annotations
 from ocis.core.errors import BadRequest
 
 MAX_NAME_BYTES = 255
+_FORBIDDEN_CHARS = frozenset([chr(c) for c in range(0x20)] + ["\x7f", "\ufffe", "\uffff"])
 
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a valid node name.
 
     Raises:
-        BadRequest: empty, ``.``/``..``, contains ``/``, NUL or a lone surrogate, or longer than
-            255 bytes in UTF-8.
+        BadRequest: empty, ``.``/``..``, contains ``/``, a control character or a lone surrogate,
+            or longer than 255 bytes in UTF-8.
     """
     if not name or name in (".", ".."):
         raise BadRequest(f"invalid name {name!r}")
-    if "/" in name or "\x00" in name:
-        raise BadRequest("a name must not contain '/' or NUL")
+    if "/" in name:
+        raise BadRequest("a name must not contain '/'")
+    if not _FORBIDDEN_CHARS.isdisjoint(name):
+        raise BadRequest("a name must not contain control characters")
     try:
         encoded = name.encode("utf-8")
     except UnicodeEncodeError:

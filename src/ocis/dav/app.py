@@ -9,6 +9,7 @@ streaming trio bridge, with space-relative paths.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 from xml.etree.ElementTree import ParseError
 
@@ -18,10 +19,11 @@ from defusedxml import ElementTree as defused_et
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wsgidav.dav_error import DAVError
 from wsgidav.error_printer import ErrorPrinter
+from wsgidav.lock_man.lock_storage import LockStorageShelve
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from ocis.core.errors import BadRequest, OcisError
+from ocis.core.errors import BadRequest, OcisError, PermissionDenied
 from ocis.core.principal import SCOPE_KEY, Principal
 from ocis.dav import native, paths, report, trashbin, versions
 from ocis.dav.errors import error_body
@@ -76,13 +78,15 @@ async def _buffer_xml_body(receive: Receive) -> tuple[bytes, Receive]:
     return body, replay
 
 
-def _wsgidav(provider: SpaceProvider) -> WsgiDAVApp:
+def _wsgidav(provider: SpaceProvider, lock_file: Path) -> WsgiDAVApp:
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
     return WsgiDAVApp({
         "provider_mapping": {"/": provider},
         "middleware_stack": [ErrorPrinter, RequestResolver],
         "http_authenticator": {"domain_controller": None, "accept_basic": False, "accept_digest": False},
         "simple_dc": {"user_mapping": {}},
-        "lock_storage": True,
+        # locks survive a restart (a client holding a token keeps its lock)
+        "lock_storage": LockStorageShelve(str(lock_file)),
         "property_manager": None,
         "block_size": 1024 * 1024,
         "honor_mtime_header": False,   # X-OC-Mtime is handled here (fractional seconds too)
@@ -106,7 +110,7 @@ class DavService:
         self.storage = deps.storage
         self.provider = SpaceProvider(deps.storage, deps.accounts, deps.config.url,
                                       deps.config.dav.allow_propfind_infinity)
-        self.wsgi = _wsgidav(self.provider)
+        self.wsgi = _wsgidav(self.provider, deps.config.data_dir / "dav" / "locks")
         self.lock_manager = self.provider.lock_manager
         self.limiter = trio.CapacityLimiter(32)
         self._homes: set[str] = set()
@@ -175,6 +179,8 @@ class DavService:
                 body, _ = await _buffer_xml_body(receive)
                 await report.handle(ctx, self.provider, target.base, target.path, body, send)
                 return
+            if method in ("DELETE", "MOVE", "COPY") and target.path == "/":
+                raise PermissionDenied("the root of your files cannot be deleted, moved or copied")
             if method in _XML_BODY_METHODS:
                 _, receive = await _buffer_xml_body(receive)
             await self._wsgidav(scope, receive, send, target, ctx, method)
@@ -229,9 +235,12 @@ class DavService:
             if host not in allowed:
                 raise DAVError(502, "the destination is on another server")
         dest = paths.resolve(parts.path.encode("latin-1"))
-        if dest.kind != "files" or (dest.user is not None and dest.user.lower() != principal.lower()
-                                    and dest.user != space_id):
-            raise DAVError(502, "the destination is outside your files")
+        if dest.kind != "files":
+            raise BadRequest("the Destination must be a URL of your files")
+        if dest.user is not None and dest.user.lower() != principal.lower() and dest.user != space_id:
+            raise PermissionDenied("the destination is another user's space")
+        if dest.path == "/":
+            raise PermissionDenied("the root of your files cannot be replaced")
         return quote(dest.path, safe="/!*'(),$-_|.~")
 
     async def _wsgidav(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,

@@ -62,10 +62,12 @@ def _ref_url(space_id: str, path: str) -> str:
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int] | str | None:
-    """A single ``bytes=a-b`` range as (start, end inclusive); None to ignore; "unsatisfiable"."""
+    """A single ``bytes=a-b`` range as (start, end inclusive); None to ignore the header and answer
+    200 (RFC 9110 §14.2: several ranges, other units, invalid or inverted specs); "unsatisfiable"
+    for a valid range that misses the content (416)."""
     unit, _, spec = value.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None  # multiple ranges: answering 200 with everything is allowed (RFC 9110 §14.2)
+    if unit.strip().lower() != "bytes" or "," in spec or size == 0:
+        return None
     first, _, last = spec.strip().partition("-")
     try:
         if first == "":
@@ -74,18 +76,24 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | str | None:
                 return "unsatisfiable"
             return max(0, size - n), size - 1
         start = int(first)
-        end = int(last) if last else size - 1
+        end = int(last) if last else None
     except ValueError:
         return None
-    if start >= size or start < 0 or end < start:
+    if start < 0 or (end is not None and end < start):
+        return None
+    if start >= size:
         return "unsatisfiable"
-    return start, min(end, size - 1)
+    return start, size - 1 if end is None else min(end, size - 1)
 
 
 async def get(ctx: Ctx, send: Send, head: bool) -> None:
     """GET/HEAD of a file (RFC 9110 §9.3.1, ranges §14)."""
     info, fh = await ctx.run(ctx.storage.open_blob, ctx.space_id, ctx.path)
     try:
+        im = ctx.headers.get("if-match")
+        if im and im.strip() != "*" and f'"{info.etag}"' not in im:
+            await send_error(send, 412, "the file has changed (If-Match)", head)
+            return
         inm = ctx.headers.get("if-none-match")
         if inm and (inm.strip() == "*" or f'"{info.etag}"' in inm):
             await send({"type": "http.response.start", "status": 304, "headers": node_headers(info)})
@@ -155,6 +163,18 @@ def _check_locks(ctx: Ctx, existing: NodeInfo | None) -> None:
         parent = ctx.path.rsplit("/", 1)[0] or "/"
         lm.check_write_permission(url=_ref_url(ctx.space_id, parent), depth="0", token_list=tokens,
                                   principal=ctx.username)
+
+
+def check_locked(ctx: Ctx, path: str, depth: str = "infinity") -> None:
+    """Raise DAVError(423) if ``path`` (and, for depth infinity, anything below it) is locked and
+    the request holds no token for that lock (RFC 4918 §7). For operations that replace a node
+    outside wsgidav: trash and version restores."""
+    env: dict[str, Any] = {}
+    if "if" in ctx.headers:
+        env["HTTP_IF"] = ctx.headers["if"]
+    util.parse_if_header_dict(env)
+    ctx.lock_manager.check_write_permission(url=_ref_url(ctx.space_id, path), depth=depth,
+                                            token_list=env["wsgidav.ifLockTokenList"], principal=ctx.username)
 
 
 def _parse_mtime(value: str | None) -> float | None:

@@ -58,7 +58,7 @@ def _search(ctx: Ctx, root: Any) -> list[NodeInfo]:
         limit = int(limit_text) if limit_text and limit_text.strip() else DEFAULT_LIMIT
     except ValueError:
         raise BadRequest("oc:limit must be a number") from None
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = DEFAULT_LIMIT if limit <= 0 else min(limit, MAX_LIMIT)
     return ctx.storage.search(ctx.space_id, pattern.strip(), limit)
 
 

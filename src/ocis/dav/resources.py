@@ -12,7 +12,14 @@ from urllib.parse import quote
 
 from lxml import etree
 from wsgidav import util, xml_tools
-from wsgidav.dav_error import HTTP_FORBIDDEN, HTTP_NOT_FOUND, DAVError
+from wsgidav.dav_error import (
+    HTTP_FORBIDDEN,
+    HTTP_LOCKED,
+    HTTP_NOT_FOUND,
+    DAVError,
+    DAVErrorCondition,
+    PRECONDITION_CODE_LockConflict,
+)
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection
 
 from ocis.core.checksums import format_checksums
@@ -32,7 +39,6 @@ _HREF_SAFE = "/!*'(),$-_|.~"
 # properties of ours that allprop returns (besides wsgidav's DAV: live props)
 _OC_ALLPROP = [f"{{{OC}}}id", f"{{{OC}}}fileid", f"{{{OC}}}permissions", f"{{{OC}}}size",
                f"{{{OC}}}favorite"]
-_BOOL_FALSE = {"", "0", "false", "no", "off"}
 
 
 def _oc_value(res: Any, local: str) -> Any:
@@ -42,6 +48,8 @@ def _oc_value(res: Any, local: str) -> Any:
     if local in ("id", "fileid"):
         return info.id
     if local == "permissions":
+        if info.parent_id is None:
+            return "RCK"  # the root of a space cannot be deleted, renamed or moved
         return "RDNVCK" if info.is_dir else "RDNVW"
     if local == "size":
         return str(info.size)
@@ -177,11 +185,11 @@ class _NodeMixin:
         if name.startswith("{DAV:}"):
             raise DAVError(HTTP_FORBIDDEN)  # live (or lock) properties are protected
         if name == f"{{{OC}}}favorite":
-            # per user, not a dead property: oc10 accepts 1/0, ownCloud Web sends true/false
+            # per user, not a dead property; as oC 10: "1" or "true" marks, anything else unmarks
             text = ((value.text if value is not None else "") or "").strip().lower()
             if not dry_run:
                 self._call(self.provider.storage.set_favorite, self.environ["ocis.user_id"], self.info.id,
-                           text not in _BOOL_FALSE)
+                           text in ("1", "true"))
                 self.environ.pop("ocis.favorites", None)
             return
         if name.startswith("{" + OC + "}") and name[len(OC) + 2:] in _PROTECTED_OC:
@@ -201,12 +209,26 @@ class _NodeMixin:
             raise to_dav_error(exc) from None
 
     def handle_delete(self) -> bool:
+        """Delete the whole subtree in one step (to the trash), or nothing: a lock anywhere below
+        that the request holds no token for refuses the request (423) and nothing is deleted.
+        (RFC 4918 §9.6.1 allows partial deletes with a 207; we prefer all-or-nothing.)"""
         lm = self.provider.lock_manager
-        if lm is not None and lm.storage.get_lock_list(
-            self.get_ref_url(), include_root=True, include_children=True, token_only=True
-        ):
-            return False  # let wsgidav check every locked member first
+        if lm is not None:
+            util.parse_if_header_dict(self.environ)
+            tokens = self.environ["wsgidav.ifLockTokenList"]
+            principal = self.environ["wsgidav.user_name"]
+            ref = self.get_ref_url()
+            lm.check_write_permission(url=ref, depth="0", token_list=tokens, principal=principal)
+            # members: a lock below needs its token in the request (RFC 4918 §9.6.1); wsgidav's own
+            # depth-infinity check refuses even then
+            cond = DAVErrorCondition(PRECONDITION_CODE_LockConflict)
+            for lock in lm.storage.get_lock_list(ref, include_root=False, include_children=True, token_only=False):
+                if not (lock["principal"] == principal and lock["token"] in tokens):
+                    cond.add_href(lock["root"])
+            if cond.hrefs:
+                raise DAVError(HTTP_LOCKED, err_condition=cond)
         self._call(self.provider.storage.delete, self.space_id, self.path)
+        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
         return True
 
     def support_recursive_delete(self) -> bool:

@@ -17,7 +17,7 @@ from ocis.core.principal import Principal
 from ocis.core.timeutil import http_date
 from ocis.dav import paths
 from ocis.dav.http import OC, multistatus, parse_propfind, render_response, respond, select_props
-from ocis.dav.native import Ctx, node_headers
+from ocis.dav.native import Ctx, check_locked, node_headers
 from ocis.storage.api import TrashItem
 
 _SAFE = "/!*'(),$-_|.~"
@@ -87,6 +87,8 @@ async def handle(ctx: Ctx, principal: Principal, target: paths.Target, method: s
             raise BadRequest("the trash bin itself cannot be moved")
         dest = _restore_target(ctx.headers.get("destination", ""), principal)
         overwrite = ctx.headers.get("overwrite", "T").strip().upper() != "F"
+        check_locked(ctx, dest)
+        check_locked(ctx, dest.rsplit("/", 1)[0] or "/", depth="0")  # adding to a locked folder
         info, created = await ctx.run(storage.restore_trash, ctx.space_id, key, dest, overwrite=overwrite)
         await respond(send, 201 if created else 204, headers=node_headers(info))
     elif method == "OPTIONS":

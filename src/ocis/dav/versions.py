@@ -18,7 +18,7 @@ from ocis.core.principal import Principal
 from ocis.core.timeutil import http_date
 from ocis.dav import paths
 from ocis.dav.http import OC, multistatus, parse_propfind, render_response, respond, select_props
-from ocis.dav.native import CHUNK, Ctx, node_headers
+from ocis.dav.native import CHUNK, Ctx, check_locked, node_headers
 from ocis.storage.api import NodeInfo, Revision
 
 _SAFE = "/!*'(),$-_|.~"
@@ -98,6 +98,7 @@ async def handle(ctx: Ctx, principal: Principal, target: paths.Target, method: s
             await ctx.run(fh.close)
     elif method == "COPY" and key is not None:
         _check_restore_destination(ctx.headers.get("destination"), principal, info)
+        check_locked(ctx, info.path, depth="0")
         restored = await ctx.run(storage.restore_revision, file_id, key)
         await respond(send, 204, headers=node_headers(restored))
     elif method == "DELETE" and key is not None:

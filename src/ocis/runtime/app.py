@@ -29,6 +29,7 @@ from ocis.idp.service import Idp
 from ocis.proxy.app import ProxyApp, build_routes
 from ocis.proxy.auth import Authenticator, BasicAuthenticator
 from ocis.proxy.bearer import BearerAuthenticator, Lookup
+from ocis.proxy.drain import DrainSmallBodies
 from ocis.runtime.deps import Deps
 from ocis.runtime.logging import AccessLogMiddleware
 from ocis.storage.api import Storage
@@ -119,7 +120,8 @@ def build_app(cfg: OcisConfig) -> Application:
         idp=idp_app,
     )
     proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
-    return Application(AccessLogMiddleware(proxy), deps, accounts, proxy, demo_created, admin_created, idp)
+    asgi = AccessLogMiddleware(DrainSmallBodies(proxy))
+    return Application(asgi, deps, accounts, proxy, demo_created, admin_created, idp)
 
 
 def build_oidc(cfg: OcisConfig, accounts: AccountStore) -> tuple[BearerAuthenticator, Idp | None]:

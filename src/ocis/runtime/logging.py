@@ -140,6 +140,8 @@ class AccessLogMiddleware:
             "duration_ms": round(ms, 2), "request_id": rid, "user": user, "remote": remote,
             "proto": scope.get("http_version", ""),
         }
-        level = logging.ERROR if status >= 500 or status == 0 else logging.INFO
+        # 500 is ours to fix; other 5xx (501, 502, 503, 507 quota) are expected answers to what a client
+        # asked; 0 means the client went away before an answer
+        level = logging.ERROR if status == 500 else logging.WARNING if status > 500 else logging.INFO
         self.log.log(level, "%s %s %s %dB %.1fms rid=%s%s", scope["method"], scope["path"], status or "-", size,
                      ms, rid, f" user={user}" if user else "", extra=fields)

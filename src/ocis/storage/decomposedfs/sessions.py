@@ -303,9 +303,18 @@ class Sessions:
         self._check_room(space_id, length, int(rec.get("bs", 0)) if rec else 0)
         self._maybe_sweep()
 
+        # Remember the deepest existing folder by id: if it is moved meanwhile, the upload follows
+        # it; if it is deleted, finishing fails (409) instead of re-creating it at the old path.
+        anchor, depth = space_id, 0
+        for name in parts[:-1]:
+            child = self.tree.child_id(anchor, name)
+            if child is None:
+                break
+            anchor, depth = child, depth + 1
         t = now()
         session_id = uuid.uuid4().hex
         doc = {"v": 1, "id": session_id, "space_id": space_id, "path": names.join_path(parts),
+               "anchor": anchor, "rel": parts[depth:],
                "user_id": user_id, "length": length, "created": t,
                "expires": t + self.ttl if expires is None else float(expires),
                "mtime": mtime, "checksum": list(checksum) if checksum else None, "if_match": if_match,
@@ -405,6 +414,22 @@ class Sessions:
                 with contextlib.suppress(AlreadyExists):
                     self._mkdir(space_id, folder)
 
+    def _current_parts(self, doc: dict[str, Any]) -> list[str]:
+        """Target path segments now: the anchor folder's current path plus the relative rest.
+
+        Raises:
+            Conflict: the anchor folder was deleted (or replaced by a file) since the upload began.
+        """
+        if not doc.get("anchor"):
+            return names.split_path(str(doc["path"]))
+        try:
+            anchor_path, rec = self.tree.path_of(str(doc["anchor"]))
+        except NotFound:
+            raise Conflict("the folder this upload goes to no longer exists") from None
+        if not rec.get("d"):
+            raise Conflict("the folder this upload goes to no longer exists")
+        return names.split_path(anchor_path) + [str(p) for p in doc.get("rel", [])]
+
     def finish(self, session_id: str) -> tuple[NodeInfo, bool]:
         doc = self._load(session_id)
         session = self._session(doc)
@@ -426,7 +451,9 @@ class Sessions:
                     raise ChecksumMismatch(f"the {session.checksum[0]} checksum of the content is "
                                            f"{digests.get(session.checksum[0])}, the client sent "
                                            f"{session.checksum[1]}")
-                parts = names.split_path(session.path)
+                parts = self._current_parts(doc)
+                doc["path"] = names.join_path(parts)
+                session = self._session(doc)
                 self._ensure_parents(session.space_id, parts)
                 info, created = commit_content(
                     self.tree, session.space_id, session.path, self._bin_path(session_id), size, digests,

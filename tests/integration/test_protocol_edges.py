@@ -1,0 +1,77 @@
+"""Protocol edge cases found by the newcomer trial: names, root, ranges, conditions, headers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from helpers.dav import OC, files_url, get_bytes, parse_multistatus, put, stat
+from helpers.server import ServerProcess
+
+
+@pytest.mark.parametrize("raw", ["ctrl%01x", "del%7Fx", "tab%09x", "nl%0Ax"])
+def test_names_with_control_characters_are_refused(server: ServerProcess, einstein: httpx.Client, raw: str) -> None:
+    url = f"/remote.php/dav/files/einstein/{raw}"
+    assert einstein.put(url, content=b"x").status_code == 400
+    assert einstein.request("MKCOL", url).status_code == 400
+    listing = einstein.request("PROPFIND", files_url("einstein"), headers={"Depth": "1"})
+    parse_multistatus(listing.content)  # still well-formed XML
+
+
+@pytest.mark.parametrize("method", ["DELETE", "MOVE", "COPY"])
+def test_the_root_cannot_be_deleted_moved_or_copied(server: ServerProcess, einstein: httpx.Client,
+                                                    method: str) -> None:
+    for url in (files_url("einstein"), "/remote.php/webdav/", "/webdav/"):
+        r = einstein.request(method, url, headers={"Destination": files_url("einstein", "elsewhere")})
+        assert r.status_code == 403, (url, r.status_code)
+    assert stat(einstein, files_url("einstein")).get("oc:permissions") == "RCK"
+
+
+def test_ranges(server: ServerProcess, einstein: httpx.Client) -> None:
+    put(einstein, files_url("einstein", "empty"), b"")
+    put(einstein, files_url("einstein", "ten"), b"0123456789")
+    r = einstein.get(files_url("einstein", "empty"), headers={"Range": "bytes=-1"})
+    assert r.status_code == 200 and r.content == b""
+    r = einstein.get(files_url("einstein", "ten"), headers={"Range": "bytes=10-5"})  # invalid: ignored
+    assert r.status_code == 200 and r.content == b"0123456789"
+    r = einstein.get(files_url("einstein", "ten"), headers={"Range": "bytes=-3"})
+    assert r.status_code == 206 and r.content == b"789" and r.headers["Content-Range"] == "bytes 7-9/10"
+    r = einstein.get(files_url("einstein", "ten"), headers={"Range": "bytes=20-"})
+    assert r.status_code == 416 and r.headers["Content-Range"] == "bytes */10"
+
+
+def test_get_if_match(server: ServerProcess, einstein: httpx.Client) -> None:
+    put(einstein, files_url("einstein", "im.txt"), b"x")
+    etag = stat(einstein, files_url("einstein", "im.txt")).etag or ""
+    assert einstein.get(files_url("einstein", "im.txt"), headers={"If-Match": '"nope"'}).status_code == 412
+    assert einstein.get(files_url("einstein", "im.txt"), headers={"If-Match": etag}).status_code == 200
+    assert einstein.get(files_url("einstein", "im.txt"), headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize("value,status", [("garbage", 400), ("SHA1:xyz", 400), ("SHA256:abcd", 201),
+                                          ("SHA1:0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33", 201)])
+def test_oc_checksum_header(server: ServerProcess, einstein: httpx.Client, value: str, status: int) -> None:
+    name = f"cs-{status}-{abs(hash(value))}.txt"
+    r = einstein.put(files_url("einstein", name), content=b"foo", headers={"OC-Checksum": value})
+    assert r.status_code == status
+    exists = einstein.request("PROPFIND", files_url("einstein", name), headers={"Depth": "0"}).status_code == 207
+    assert exists == (status == 201)
+
+
+@pytest.mark.parametrize("value,expected", [("banana", "0"), ("2", "0"), ("TRUE", "1"), ("1", "1")])
+def test_favorite_values_as_oc10(server: ServerProcess, einstein: httpx.Client, value: str, expected: str) -> None:
+    put(einstein, files_url("einstein", "fv.txt"), b"x")
+    body = (f'<d:propertyupdate xmlns:d="DAV:" xmlns:oc="{OC}"><d:set><d:prop><oc:favorite>{value}</oc:favorite>'
+            "</d:prop></d:set></d:propertyupdate>")
+    assert einstein.request("PROPPATCH", files_url("einstein", "fv.txt"), content=body.encode()).status_code == 207
+    assert stat(einstein, files_url("einstein", "fv.txt"), [f"{{{OC}}}favorite"]).get("oc:favorite") == expected
+
+
+def test_destination_errors(server: ServerProcess, einstein: httpx.Client) -> None:
+    put(einstein, files_url("einstein", "d.txt"), b"x")
+    cases = [(files_url("marie", "stolen.txt"), 403), ("/ocs/v1.php/x", 400), ("", 400),
+             ("https://elsewhere.example/remote.php/webdav/d2.txt", 502)]
+    for dest, status in cases:
+        r = einstein.request("MOVE", files_url("einstein", "d.txt"), headers={"Destination": dest})
+        assert r.status_code == status, (dest, r.status_code)
+    assert get_bytes(einstein, files_url("einstein", "d.txt")) == b"x"
