@@ -1,6 +1,7 @@
 """A real browser (headless Debian chromium driven by Playwright) signs in through our sign-in page:
 code flow with PKCE for the ``web`` client, the token exchange done by the page itself (as the web
-UI does), then the tokens are used on WebDAV and OCS. Screenshots of the sign-in page and of its
+UI does; the callback page itself is stubbed with Playwright routing), then the tokens are used on
+WebDAV and OCS. Screenshots of the sign-in page and of its
 error state go to ``test-artifacts/``."""
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def test_browser_code_flow_with_pkce(server: ServerProcess, chromium: Any) -> No
     callback = f"{server.url}/oidc-callback.html"
     params = AuthParams(redirect_uri=callback)
     context = chromium.new_context(ignore_https_errors=True)
+    # The web UI's own callback page would consume the code (and find no state of its own): stand in for it.
+    context.route(f"{callback}?*", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<!doctype html><title>callback</title>"))
     try:
         page = context.new_page()
         page.goto(f"{server.url}{AUTHORIZE}?{params.query()}")
