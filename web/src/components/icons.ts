@@ -49,9 +49,9 @@ export type IconName = keyof typeof ICONS
 export function iconFor(mimeType: string, name: string, isFolder: boolean): IconName {
   if (isFolder) return 'folder'
   const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : ''
-  if (mimeType.startsWith('image/')) return 'image'
-  if (mimeType.startsWith('video/')) return 'video'
-  if (mimeType.startsWith('audio/')) return 'music'
+  if (mimeType.startsWith('image/') || ['png', 'jpg', 'jpeg', 'gif', 'webp', 'svg', 'bmp', 'tif', 'tiff', 'heic'].includes(ext)) return 'image'
+  if (mimeType.startsWith('video/') || ['mp4', 'webm', 'mov', 'mkv', 'avi', 'm4v'].includes(ext)) return 'video'
+  if (mimeType.startsWith('audio/') || ['mp3', 'ogg', 'oga', 'wav', 'flac', 'm4a', 'opus'].includes(ext)) return 'music'
   if (['zip', 'tar', 'gz', 'tgz', 'bz2', 'xz', '7z', 'rar', 'zst'].includes(ext)) return 'archive'
   if (mimeType.startsWith('text/') || ['pdf', 'md', 'txt', 'doc', 'docx', 'odt', 'rtf'].includes(ext)) return 'file-text'
   return 'file'

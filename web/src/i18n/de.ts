@@ -173,6 +173,7 @@ export const de: Record<MessageKey, Message> = {
   'details.type': 'Typ',
   'details.location': 'Speicherort',
   'details.privateLink': 'Privater Link',
+  'details.copyLink': 'Link kopieren',
   'details.favorite': 'Favorit',
   'versions.title': 'Versionen',
   'versions.loading': 'Versionen werden geladen…',

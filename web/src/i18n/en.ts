@@ -173,6 +173,7 @@ export const en = {
   'details.type': 'Type',
   'details.location': 'Location',
   'details.privateLink': 'Private link',
+  'details.copyLink': 'Copy link',
   'details.favorite': 'Favorite',
   'versions.title': 'Versions',
   'versions.loading': 'Loading versions…',

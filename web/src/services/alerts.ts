@@ -15,7 +15,7 @@ export interface Alert {
 export const alerts = reactive<Alert[]>([])
 let nextId = 1
 const SUCCESS_MS = 5000
-const MAX_ALERTS = 5
+const MAX_ALERTS = 3
 
 export function notify(kind: AlertKind, title: string, detail = ''): number {
   const id = nextId++
