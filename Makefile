@@ -156,7 +156,8 @@ dist-deps: $(STAMP)
 	fi
 
 # Work files go to build/pyinstaller (ignored); ocis.spec also writes the .sha256 and dist/ocis.
-dist: dist-deps
+# The web UI is built first (when its sources changed), since the binary bundles web-dist/.
+dist: dist-deps web
 	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller ocis.spec
 	@cd dist && ls -l "$$(readlink ocis)" && cat "$$(readlink ocis).sha256"
 
