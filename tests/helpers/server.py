@@ -273,11 +273,23 @@ class ServerProcess:
         self.check_alive()
 
     def peak_rss(self) -> int:
-        """Peak resident set size (VmHWM) of the server process in bytes."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise ServerError("VmHWM not found")
+        """Peak resident set size (VmHWM) of the server process in bytes.
+
+        For the one-file binary the process we started is PyInstaller's launcher and the server is
+        its child, so the largest VmHWM of the process and its children counts.
+        """
+        pids = [self.pid]
+        with contextlib.suppress(OSError):
+            pids += [int(c) for c in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        peaks = []
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) * 1024)
+        if not peaks:
+            raise ServerError("VmHWM not found")
+        return max(peaks)
 
     # --- logs ---------------------------------------------------------------------------------
 
