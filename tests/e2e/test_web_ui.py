@@ -217,7 +217,7 @@ def test_09_search(ui: Browser) -> None:
     ui.row_action("summary.txt", "show-in-folder")
     page.wait_for_url(re.compile(r"/#/files/all/Holiday\?select=summary.txt"))
     ui.row("summary.txt").wait_for()
-    assert ui.row("summary.txt").get_attribute("aria-selected") == "true"
+    assert ui.row("summary.txt").get_attribute("data-selected") == "true"
     assert page.locator("#search-input").input_value() == ""
 
 
@@ -314,7 +314,7 @@ def test_13_private_link(ui: Browser, dav: httpx.Client) -> None:
     page.wait_for_url(re.compile(r"/#/files/all/Holiday\?select=summary.txt&details=1"))
     row = ui.row("summary.txt")
     row.wait_for()
-    assert row.get_attribute("aria-selected") == "true"
+    assert row.get_attribute("data-selected") == "true"
     page.locator(".details .details__name", has_text="summary.txt").wait_for()
     page.locator(".details").get_by_role("button", name="Close details").click()
 
