@@ -136,6 +136,46 @@ def test_02_upload_a_file_and_a_folder(ui: Browser, dav: httpx.Client, files: di
     ui.close_uploads()
 
 
+def test_02b_sort_by_size_and_name(ui: Browser) -> None:
+    page = ui.page
+
+    def order() -> list[str]:
+        names: list[str] = page.locator("tr.files-row").evaluate_all("rows => rows.map(r => r.dataset.name)")
+        return names
+
+    assert order() == ["Holiday", "photo.png", "report.txt"]
+    page.get_by_role("button", name="Sort by Size").click()
+    assert page.locator("th.col-size").get_attribute("aria-sort") == "descending"
+    assert order() == ["Holiday", "photo.png", "report.txt"]  # folders first, then the largest
+    page.get_by_role("button", name="Sort by Size").click()
+    assert order() == ["Holiday", "report.txt", "photo.png"]
+    page.get_by_role("button", name="Sort by Name").click()
+    assert page.locator("th.col-name").get_attribute("aria-sort") == "ascending"
+    assert order() == ["Holiday", "photo.png", "report.txt"]
+
+
+def test_02c_drag_and_drop(ui: Browser, dav: httpx.Client) -> None:
+    """Files dropped on the list are uploaded into the folder shown (a drop is simulated with the
+    browser's DataTransfer, as a file manager would fill it)."""
+    page = ui.page
+    page.evaluate("""() => {
+        const dt = new DataTransfer()
+        dt.items.add(new File(['dropped text\\n'], 'dropped.txt', { type: 'text/plain' }))
+        const target = document.querySelector('.files-view')
+        target.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true }))
+        window.__drop = dt
+    }""")
+    page.locator(".drop-overlay", has_text="Drop to upload to “All files”").wait_for()
+    ui.shot("drag-and-drop")
+    page.evaluate("""() => document.querySelector('.files-view').dispatchEvent(
+        new DragEvent('drop', { dataTransfer: window.__drop, bubbles: true, cancelable: true }))""")
+    page.locator(".drop-overlay").wait_for(state="detached")
+    ui.row("dropped.txt").wait_for()
+    ui.wait_uploads_done()
+    ui.close_uploads()
+    assert content(dav, "dropped.txt") == b"dropped text\n"
+
+
 def test_03_png_shows_a_thumbnail(ui: Browser) -> None:
     thumb = ui.row("photo.png").locator("img.resource-icon__thumb")
     thumb.wait_for()
@@ -244,6 +284,40 @@ def test_10_delete_and_restore_from_deleted_files(ui: Browser, dav: httpx.Client
     page.click("[data-nav=all-files]")
     ui.row("photo.png").wait_for()
     ui.row("photo.png").locator("img.resource-icon__thumb").wait_for()
+
+
+def test_10b_delete_several_then_delete_forever_and_empty_the_trash(ui: Browser, dav: httpx.Client,
+                                                                   tmp_path: Path) -> None:
+    page = ui.page
+    drafts = [tmp_path / "draft-a.txt", tmp_path / "draft-b.txt"]
+    for d in drafts:
+        d.write_text(f"{d.name}\n")
+    page.set_input_files("#upload-files-input", [str(d) for d in drafts])
+    ui.wait_uploads_done()
+    ui.close_uploads()
+    for d in drafts:
+        ui.row(d.name).get_by_role("checkbox").check()
+    assert page.locator(".toolbar__count").inner_text() == "2 items selected"
+    page.locator("[data-batch-action=delete]").click()
+    page.locator(".modal", has_text="Delete 2 items?").locator(".btn-danger").click()
+    ui.expect_alert("2 items deleted")
+    ui.row("draft-a.txt").wait_for(state="detached")
+    assert not {"draft-a.txt", "draft-b.txt"} & names(dav)
+    page.click("[data-nav=deleted-files]")
+    ui.row("draft-b.txt").wait_for()
+    ui.row("draft-a.txt").get_by_role("checkbox").check()
+    page.locator("[data-batch-action=purge]").click()
+    page.locator(".modal", has_text="forever").locator(".btn-danger").click()
+    ui.expect_alert("“draft-a.txt” deleted forever")
+    ui.row("draft-a.txt").wait_for(state="detached")
+    page.locator("[data-action=empty-trash]").click()
+    page.locator(".modal", has_text="Empty deleted files?").locator(".btn-danger").click()
+    ui.expect_alert("Deleted files emptied")
+    page.locator(".empty-state", has_text="No deleted files").wait_for()
+    r = dav.request("PROPFIND", "/remote.php/dav/trash-bin/einstein/", headers={"Depth": "1"})
+    assert r.status_code == 207 and r.text.count("<d:response>") == 1  # just the trash root
+    page.click("[data-nav=all-files]")
+    ui.row("Holiday").wait_for()
 
 
 def test_11_new_version_by_upload_and_restore_the_old_one(ui: Browser, dav: httpx.Client,
