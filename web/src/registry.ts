@@ -41,6 +41,8 @@ export interface FileAction {
   isDefault?: boolean
   /** shown in red, after a separator */
   danger?: boolean
+  /** a button of its own in the selection bar (the others are under "More") */
+  primary?: boolean
   isEnabled: (ctx: ActionContext) => boolean
   run: (ctx: ActionContext) => void | Promise<void>
 }

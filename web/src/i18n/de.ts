@@ -53,6 +53,7 @@ export const de: Record<MessageKey, Message> = {
   'files.loadFailed': 'Der Ordner konnte nicht geladen werden',
   'files.notFoundTitle': 'Diesen Ordner gibt es nicht',
   'files.backToRoot': 'Zu allen Dateien',
+  'files.more': 'Mehr',
   'files.moreActions': 'Weitere Aktionen für „{name}“',
   'files.favoriteToggle': '„{name}“ als Favorit',
   'files.folderType': 'Ordner',

@@ -53,6 +53,7 @@ export const en = {
   'files.loadFailed': 'The folder could not be loaded',
   'files.notFoundTitle': 'This folder does not exist',
   'files.backToRoot': 'Go to all files',
+  'files.more': 'More',
   'files.moreActions': 'More actions for “{name}”',
   'files.favoriteToggle': 'Favorite “{name}”',
   'files.folderType': 'Folder',

@@ -150,6 +150,7 @@ export async function createFolder(parent: string, siblings: Set<string>): Promi
 export const fileActions: FileAction[] = [
   {
     id: 'open-folder',
+    primary: true,
     label: () => 'action.open',
     icon: 'folder',
     order: 0,
@@ -159,6 +160,7 @@ export const fileActions: FileAction[] = [
   },
   {
     id: 'download',
+    primary: true,
     label: () => 'action.download',
     icon: 'download',
     order: 20,
@@ -176,6 +178,7 @@ export const fileActions: FileAction[] = [
   },
   {
     id: 'rename',
+    primary: true,
     label: () => 'action.rename',
     icon: 'edit',
     order: 30,
@@ -184,6 +187,7 @@ export const fileActions: FileAction[] = [
   },
   {
     id: 'move',
+    primary: true,
     label: () => 'action.move',
     icon: 'folder-move',
     order: 40,
@@ -193,6 +197,7 @@ export const fileActions: FileAction[] = [
   },
   {
     id: 'copy',
+    primary: true,
     label: () => 'action.copy',
     icon: 'copy',
     order: 50,
@@ -234,6 +239,7 @@ export const fileActions: FileAction[] = [
   },
   {
     id: 'delete',
+    primary: true,
     label: () => 'action.delete',
     icon: 'trash',
     order: 100,

@@ -22,6 +22,7 @@ export function registerMediaViewer(): void {
     fileActions: [
       {
         id: 'view-media',
+        primary: true,
         label: () => 'action.view',
         icon: 'eye',
         order: 5,
