@@ -157,8 +157,10 @@ dist-deps: $(STAMP)
 
 # Work files go to build/pyinstaller (ignored); ocis.spec also writes the .sha256 and dist/ocis.
 # The web UI is built first (when its sources changed), since the binary bundles web-dist/.
+# flock: one PyInstaller run at a time in this tree (tests/binary rebuilds a stale binary too).
 dist: dist-deps web
-	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller ocis.spec
+	$(shell command -v flock >/dev/null && echo flock build/pyinstaller.lock) \
+	  $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller ocis.spec
 	@cd dist && ls -l "$$(readlink ocis)" && cat "$$(readlink ocis).sha256"
 
 bench-startup:
