@@ -8,9 +8,10 @@ web assets or the spec. ``make test`` runs ``make dist`` before pytest, so there
 Covered: checksum file, size budget, bundle contents (every ocis module, package data, wsgidav's
 data, web-dist), the CLI and a server in an ``env -i``-like environment from an empty directory
 (and nothing left behind), a chroot with nothing but the binary and the C library (no Python),
-Ctrl-C, litmus ``basic``, an owncloudcmd two-way sync, the web entry page (and the IdP login
-page once it exists), and a data directory on a filesystem without user xattrs (ramfs; root only)
-plus the sidecar backend forced by config.
+Ctrl-C, litmus ``basic``, an owncloudcmd two-way sync, the web login (the bundled UI in chromium
+through the IdP; the code flow over HTTP as well), the sample ``packaging/ocis.yaml``, and a data
+directory on a filesystem without user xattrs (ramfs; root only) plus the sidecar backend forced by
+config.
 """
 
 from __future__ import annotations
@@ -452,10 +453,22 @@ def test_web_entry_and_login(binary: Path, bin_server: ServerProcess) -> None:
         assert r.status_code == 200 and r.json()["ocs"]["data"]["id"] == "einstein"
 
 
-def test_browser_login(bin_server: ServerProcess) -> None:
-    """Headless chromium fills in the IdP's sign-in page served by the binary (when chromium is here)."""
+def test_browser_login(binary: Path, bin_server: ServerProcess) -> None:
+    """Headless chromium logs in: through the bundled web UI (``/`` → IdP sign-in page → back, the file
+    list shows a file uploaded over WebDAV) when the binary has one, else through the IdP page alone."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
+    if bundled_file(binary, "web-dist/index.html") is not None:
+        from e2e.browser import Browser
+
+        with make_client(bin_server.url, "richard") as c:
+            put(c, files_url("richard", "seen-in-the-ui.txt"), b"hello")
+        with Browser(bin_server.url, None) as ui:
+            ui.login("richard", "superfluidity")
+            ui.row("seen-in-the-ui.txt").wait_for()
+            assert not ui.errors, ui.errors
+        return
+
     from playwright.sync_api import sync_playwright
 
     callback = f"{bin_server.url}/oidc-callback.html"
