@@ -18,12 +18,13 @@ from wsgidav import util
 from wsgidav.dav_error import DAVError, get_http_status_string
 
 from ocis.core.checksums import parse_checksum_header
-from ocis.core.errors import BadRequest, NotFound, OcisError, PreconditionFailed
+from ocis.core.errors import BadRequest, Conflict, NotFound, OcisError, PreconditionFailed
 from ocis.core.timeutil import http_date
 from ocis.dav.errors import error_body, status_of
-from ocis.storage.api import NodeInfo, Storage
+from ocis.storage.api import NodeInfo, Storage, Upload
 
 CHUNK = 1024 * 1024
+SMALL_PUT = 1024 * 1024  # bodies up to this size are read whole, then stored in one worker-thread call
 
 
 @dataclass
@@ -211,46 +212,124 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
             length = int(h["content-length"])
         except ValueError:
             raise BadRequest("invalid Content-Length") from None
-    try:
-        existing: NodeInfo | None = await ctx.run(ctx.storage.stat, ctx.space_id, ctx.path)
-    except NotFound:
-        existing = None
-    if existing is not None and existing.is_dir:
-        await send_error(send, 409, "a folder exists at that path")
-        return
-    if h.get("if-none-match", "").strip() == "*" and existing is not None:
-        raise PreconditionFailed("the file exists (If-None-Match: *)")
     if_match = h.get("if-match")
     if if_match is not None:
         if_match = if_match.strip()
         if if_match != "*":
             if_match = if_match.removeprefix("W/").strip('"')
-    _check_locks(ctx, existing)
-
-    upload = await ctx.run(ctx.storage.begin_upload, ctx.space_id, ctx.path, length=length)
-    committed = False
-    try:
-        while True:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return  # the client went away: discard (finally), nothing to answer
-            body = msg.get("body", b"")
-            if body:
-                await ctx.run(upload.write, body)
-            if not msg.get("more_body", False):
-                break
-        if length is not None and upload.size != length:
-            raise BadRequest(f"expected {length} bytes, received {upload.size}")
-        info, created = await ctx.run(upload.commit, mtime=mtime, checksum=checksum, if_match=if_match)
-        committed = True
-    finally:
-        if not committed:
-            await ctx.run(upload.abort)
+    if_none_match = h.get("if-none-match", "").strip() == "*"
+    if length is not None and length <= SMALL_PUT:
+        # Small file: read the body first, then check, write and commit in one worker-thread hop.
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client went away: nothing to answer
+        info, created = await ctx.run(_put_small, ctx, body, length, if_none_match, mtime, checksum, if_match)
+    else:
+        upload = await ctx.run(_prepare_put, ctx, length, if_none_match)
+        streamed = await _stream_body(ctx, upload, receive, length, mtime, checksum, if_match)
+        if streamed is None:
+            return
+        info, created = streamed
     headers = [*node_headers(info), (b"content-length", b"0"), (b"content-type", b"text/plain")]
     if mtime is not None:
         headers.append((b"x-oc-mtime", b"accepted"))
     await send({"type": "http.response.start", "status": 201 if created else 204, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
+
+
+def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> Upload:
+    """Checks before a PUT (folder in the way, If-None-Match: *, locks), then the upload (quota)."""
+    try:
+        existing: NodeInfo | None = ctx.storage.stat(ctx.space_id, ctx.path)
+    except NotFound:
+        existing = None
+    if existing is not None and existing.is_dir:
+        raise Conflict("a folder exists at that path")
+    if if_none_match and existing is not None:
+        raise PreconditionFailed("the file exists (If-None-Match: *)")
+    _check_locks(ctx, existing)
+    return ctx.storage.begin_upload(ctx.space_id, ctx.path, length=length)
+
+
+def _put_small(ctx: Ctx, body: bytes, length: int, if_none_match: bool, mtime: float | None,
+               checksum: tuple[str, str] | None, if_match: str | None) -> tuple[NodeInfo, bool]:
+    """A whole small PUT in one worker-thread call: checks, write, commit."""
+    upload = _prepare_put(ctx, length, if_none_match)
+    try:
+        if len(body) != length:
+            raise BadRequest(f"expected {length} bytes, received {len(body)}")
+        if body:
+            upload.write(body)
+        return upload.commit(mtime=mtime, checksum=checksum, if_match=if_match)
+    finally:
+        upload.abort()  # a no-op after commit
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client disconnected."""
+    chunks = []
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return None
+        chunks.append(msg.get("body", b""))
+        if not msg.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int | None, mtime: float | None,
+                       checksum: tuple[str, str] | None, if_match: str | None) -> tuple[NodeInfo, bool] | None:
+    """Stream a large body into ``upload`` and commit it; None if the client went away.
+
+    Body messages (16-64 KiB each) are gathered into blocks of ``CHUNK`` bytes; a writer task
+    hands each block to a worker thread (write + checksums, which release the GIL) while this
+    task goes on receiving: receiving and writing overlap, with at most two blocks in flight."""
+    committed = False
+    send_block, receive_block = trio.open_memory_channel[bytes](1)
+    failure: list[Exception] = []
+
+    async def writer(cancel: trio.CancelScope) -> None:
+        try:
+            async with receive_block:
+                async for block in receive_block:
+                    await ctx.run(upload.write, block)
+        except Exception as exc:  # e.g. InsufficientStorage: raised below, not as an ExceptionGroup
+            failure.append(exc)
+            cancel.cancel()
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(writer, nursery.cancel_scope)
+            async with send_block:
+                pending: list[bytes] = []
+                size = 0
+                while True:
+                    msg = await receive()
+                    if msg["type"] == "http.disconnect":
+                        nursery.cancel_scope.cancel()
+                        return None  # discard (finally), nothing to answer
+                    data = msg.get("body", b"")
+                    if data:
+                        pending.append(data)
+                        size += len(data)
+                    more = msg.get("more_body", False)
+                    if size >= CHUNK or (not more and pending):
+                        await send_block.send(pending[0] if len(pending) == 1 else b"".join(pending))
+                        pending, size = [], 0
+                    if not more:
+                        break
+        if failure:
+            raise failure[0]
+        if length is not None and upload.size != length:
+            raise BadRequest(f"expected {length} bytes, received {upload.size}")
+        result: tuple[NodeInfo, bool] = await ctx.run(upload.commit, mtime=mtime, checksum=checksum,
+                                                      if_match=if_match)
+        committed = True
+        return result
+    finally:
+        if not committed:
+            with trio.CancelScope(shield=True):
+                await ctx.run(upload.abort)
 
 
 async def dispatch_error(send: Send, exc: Exception, head: bool = False) -> None:
