@@ -25,7 +25,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 
 from ocis.core.errors import BadRequest, OcisError, PermissionDenied
 from ocis.core.principal import SCOPE_KEY, Principal
-from ocis.dav import native, paths, report, trashbin, versions
+from ocis.dav import native, paths, propfind_native, report, trashbin, versions
 from ocis.dav.errors import error_body
 from ocis.dav.provider import SpaceProvider
 from ocis.dav.status import status_body
@@ -182,7 +182,10 @@ class DavService:
             if method in ("DELETE", "MOVE", "COPY") and target.path == "/":
                 raise PermissionDenied("the root of your files cannot be deleted, moved or copied")
             if method in _XML_BODY_METHODS:
-                _, receive = await _buffer_xml_body(receive)
+                body, receive = await _buffer_xml_body(receive)
+                if method == "PROPFIND" and await propfind_native.handle(
+                        ctx, target.base, body, send, self.provider.public_url, self.provider.user):
+                    return  # named live properties: served without wsgidav
             await self._wsgidav(scope, receive, send, target, ctx, method)
         except (OcisError, DAVError) as exc:
             await native.dispatch_error(send, exc, head=method == "HEAD")

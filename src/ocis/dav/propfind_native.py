@@ -1,0 +1,241 @@
+"""PROPFIND without wsgidav for what clients ask all the time: named live properties, Depth 0 or 1.
+
+The desktop client, rclone and ownCloud Web list folders with ``<d:prop>`` bodies of ``DAV:`` live
+properties and ``oc:`` properties. Through wsgidav each such request built a resource object per
+child, ran wsgidav's request pipeline and crossed the WSGI bridge; here one worker-thread call reads
+the folder (``stat`` + ``list_dir``) and renders the multistatus directly. The output is the same
+as ``propfind.handle`` renders from wsgidav's values, byte for byte (``tests/unit/test_propfind_native.py``
+compares them).
+
+Everything else goes on to wsgidav unchanged: ``allprop`` and ``propname``, ``Depth: infinity``,
+lock properties (``lockdiscovery``, ``supportedlock``), dead properties (any other namespace),
+empty or malformed bodies, and errors such as a missing resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from lxml import etree
+from starlette.types import Send
+
+from ocis.core.checksums import format_checksums
+from ocis.core.errors import OcisError
+from ocis.core.timeutil import http_date
+from ocis.dav.propfind import MULTISTATUS_HEAD
+from ocis.dav.tus import discovery_headers
+from ocis.storage.api import NodeInfo, Storage
+from ocis.thumbnails import is_previewable
+
+OC = "http://owncloud.org/ns"
+_OC_PREFIX = "{" + OC + "}"
+_HREF_SAFE = "/!*'(),$-_|.~"
+_DAV_LIVE = {
+    "{DAV:}resourcetype", "{DAV:}getcontenttype", "{DAV:}getcontentlength", "{DAV:}displayname",
+    "{DAV:}creationdate", "{DAV:}getetag", "{DAV:}getlastmodified", "{DAV:}quota-used-bytes",
+    "{DAV:}quota-available-bytes",
+}
+_QUOTA = {"{DAV:}quota-used-bytes", "{DAV:}quota-available-bytes"}
+_OK = "HTTP/1.1 200 OK"
+_NOT_FOUND = "HTTP/1.1 404 Not Found"
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+# A property's rendering for one node: (element xml, found) — not found ones go to the 404 propstat.
+Render = Callable[[NodeInfo], "tuple[str, bool]"]
+
+
+def parse_names(body: bytes) -> list[str] | None:
+    """The property names of a ``<d:propfind><d:prop>…`` body, or None if it is anything else
+    (empty, allprop, propname, malformed, or names this module does not serve)."""
+    if not body.strip():
+        return None
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    if root.tag != "{DAV:}propfind":
+        return None
+    names: list[str] = []
+    mode = ""
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "{DAV:}prop":
+            mode = mode or "named"
+            names += [p.tag for p in child if isinstance(p.tag, str)]
+        elif child.tag in ("{DAV:}allprop", "{DAV:}propname"):
+            return None
+    if mode != "named" or not names:
+        return None
+    if not all(n in _DAV_LIVE or n.startswith(_OC_PREFIX) for n in names):
+        return None
+    return names
+
+
+def _qname(name: str) -> str:
+    if name.startswith("{DAV:}"):
+        return "d:" + name[6:]
+    return "oc:" + name[len(_OC_PREFIX):]
+
+
+def _text(qname: str, value: str) -> str:
+    return f"<{qname}>{escape(value)}</{qname}>" if value else f"<{qname}/>"
+
+
+class _Request:
+    """What the property renderers need besides the node: the provider's caches, quota, favorites."""
+
+    def __init__(self, storage: Storage, space_id: str, user_id: str, public_url: str,
+                 user_lookup: Callable[[str], Any]) -> None:
+        self.storage = storage
+        self.space_id = space_id
+        self.user_id = user_id
+        self.public_url = public_url
+        self.user_lookup = user_lookup
+        self._quota: Any = None
+        self._favorites: set[str] | None = None
+
+    def quota(self) -> Any:
+        if self._quota is None:
+            self._quota = self.storage.quota(self.space_id)
+        return self._quota
+
+    def favorites(self) -> set[str]:
+        if self._favorites is None:
+            self._favorites = set(self.storage.favorites(self.user_id))
+        return self._favorites
+
+
+def _renderer(name: str, req: _Request) -> Render:
+    """How to render ``name`` for a node (mirrors ``resources._NodeMixin.get_property_value``)."""
+    q = _qname(name)
+    empty = f"<{q}/>"
+    if name.startswith(_OC_PREFIX):
+        local = name[len(_OC_PREFIX):]
+        if local in ("id", "fileid"):
+            return lambda i: (_text(q, i.id), True)
+        if local == "permissions":
+            # the root of a space cannot be deleted, renamed or moved
+            return lambda i: (_text(q, "RCK" if i.parent_id is None else "RDNVCK" if i.is_dir else "RDNVW"), True)
+        if local == "size":
+            return lambda i: (_text(q, str(i.size)), True)
+        if local == "checksums":
+            def checksums(i: NodeInfo) -> tuple[str, bool]:
+                if not i.checksums:
+                    return empty, False
+                return f"<{q}><oc:checksum>{escape(format_checksums(i.checksums))}</oc:checksum></{q}>", True
+            return checksums
+        if local == "owner-id":
+            def owner_id(i: NodeInfo) -> tuple[str, bool]:
+                owner = req.user_lookup(i.owner_id)
+                return _text(q, owner.username if owner else i.owner_id), True
+            return owner_id
+        if local == "owner-display-name":
+            def owner_name(i: NodeInfo) -> tuple[str, bool]:
+                owner = req.user_lookup(i.owner_id)
+                return _text(q, owner.display_name if owner else ""), True
+            return owner_name
+        if local == "share-types":
+            return lambda i: (empty, True)
+        if local == "privatelink":
+            return lambda i: (_text(q, f"{req.public_url}/index.php/f/{quote(i.id)}"), True)
+        if local == "downloadURL":
+            return lambda i: (empty, True)
+        if local == "has-preview":
+            return lambda i: (_text(q, "true" if is_previewable(i) else "false"), True)
+        if local == "favorite":
+            return lambda i: (_text(q, "1" if i.id in req.favorites() else "0"), True)
+        return lambda i: (empty, False)
+    if name == "{DAV:}resourcetype":
+        return lambda i: (f"<{q}><d:collection/></{q}>" if i.is_dir else empty, True)
+    if name == "{DAV:}getcontenttype":
+        return lambda i: (_text(q, i.mimetype), True)
+    if name == "{DAV:}getcontentlength":
+        return lambda i: (empty, False) if i.is_dir else (_text(q, str(i.size)), True)
+    if name == "{DAV:}displayname":
+        return lambda i: (_text(q, i.name), True)
+    if name == "{DAV:}getetag":
+        return lambda i: (_text(q, f'"{i.etag}"'), True)
+    if name == "{DAV:}getlastmodified":
+        return lambda i: (_text(q, http_date(i.mtime)), True)
+    if name == "{DAV:}quota-used-bytes":
+        return lambda i: (_text(q, str(i.size)), True) if i.is_dir else (empty, False)
+    if name == "{DAV:}quota-available-bytes":
+        def available(i: NodeInfo) -> tuple[str, bool]:
+            if not i.is_dir:
+                return empty, False
+            left = req.quota().available
+            return _text(q, "-3" if left is None else str(left)), True
+        return available
+    return lambda i: (empty, False)  # creationdate: our resources have none
+
+
+def render(base: str, nodes: list[NodeInfo], names: list[str], req: _Request) -> bytes:
+    """The multistatus for ``nodes`` (the requested resource first)."""
+    renderers = [_renderer(n, req) for n in names]
+    parts = [MULTISTATUS_HEAD]
+    for info in nodes:
+        path = info.path
+        if info.is_dir and not path.endswith("/"):
+            path += "/"
+        found: list[str] = []
+        missing: list[str] = []
+        for r in renderers:
+            xml, ok = r(info)
+            (found if ok else missing).append(xml)
+        parts.append(f"<d:response><d:href>{escape(quote(base + path, safe=_HREF_SAFE))}</d:href>")
+        if found:
+            parts.append(f"<d:propstat><d:prop>{''.join(found)}</d:prop><d:status>{_OK}</d:status></d:propstat>")
+        if missing:
+            parts.append(f"<d:propstat><d:prop>{''.join(missing)}</d:prop>"
+                         f"<d:status>{_NOT_FOUND}</d:status></d:propstat>")
+        parts.append("</d:response>")
+    parts.append("</d:multistatus>")
+    return "".join(parts).encode("utf-8")
+
+
+def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, names: list[str],
+            req: _Request) -> tuple[bytes, bool] | None:
+    """Stat (and list) and render, in a worker thread: (body, is a folder), or None to let
+    wsgidav answer (the resource is missing or the storage raised)."""
+    try:
+        info = storage.stat(space_id, path)
+        nodes = [info]
+        if depth == "1" and info.is_dir:
+            nodes += storage.list_dir(space_id, info.path)
+        return render(base, nodes, names, req), info.is_dir
+    except OcisError:
+        return None
+
+
+async def handle(ctx: Any, base: str, body: bytes, send: Send, public_url: str,
+                 user_lookup: Callable[[str], Any]) -> bool:
+    """Answer the PROPFIND natively if it is one this module serves; False to hand it to wsgidav.
+
+    Args:
+        ctx: the request (``native.Ctx``): storage, space, path, headers, user, thread limiter.
+        base: the endpoint prefix hrefs start with (``/remote.php/webdav``…).
+        body: the (already vetted) request body.
+        public_url: the server's public URL (``oc:privatelink``).
+        user_lookup: user id -> user (for ``oc:owner-*``), or None.
+    """
+    depth = ctx.headers.get("depth", "1").strip().lower()
+    if depth not in ("0", "1"):
+        return False
+    names = parse_names(body)
+    if names is None:
+        return False
+    req = _Request(ctx.storage, ctx.space_id, ctx.user_id, public_url.rstrip("/"), user_lookup)
+    result = await ctx.run(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req)
+    if result is None:
+        return False
+    data, is_dir = result
+    headers = [(b"content-type", b"application/xml; charset=utf-8"), (b"content-length", str(len(data)).encode())]
+    if is_dir:  # ownCloud Web uploads into a folder with TUS only if these are here
+        headers += discovery_headers()
+    await send({"type": "http.response.start", "status": 207, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+    return True

@@ -1,0 +1,125 @@
+"""The native PROPFIND (dav/propfind_native.py) answers exactly what the wsgidav path answers.
+
+Every request is sent twice to the same in-process DAV app: once as is (served natively where it
+can be) and once with the native path switched off (wsgidav), and the status, the headers and the
+body must be identical; for bodies the native path does not serve, it must say so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgi_client import request
+from storage_util import USER, put
+
+from ocis.accounts.store import AccountStore
+from ocis.config.model import OcisConfig
+from ocis.core.principal import SCOPE_KEY, Principal
+from ocis.dav import app as dav_app
+from ocis.dav import propfind_native
+from ocis.runtime.deps import Deps
+from ocis.storage.decomposedfs import DecomposedFS
+
+D, OC = 'xmlns:d="DAV:"', 'xmlns:oc="http://owncloud.org/ns"'
+DESKTOP = (f'<d:propfind {D} {OC}><d:prop><d:resourcetype/><d:getlastmodified/><d:getcontentlength/>'
+           '<d:getetag/><oc:id/><oc:downloadURL/><oc:dDC/><oc:permissions/><oc:checksums/><oc:data-fingerprint/>'
+           '<oc:share-types/></d:prop></d:propfind>')
+WEB = (f'<d:propfind {D} {OC}><d:prop><oc:permissions/><oc:favorite/><oc:fileid/><oc:owner-id/>'
+       '<oc:owner-display-name/><oc:share-types/><oc:privatelink/><d:getcontentlength/><oc:size/>'
+       '<d:getlastmodified/><d:getetag/><d:getcontenttype/><d:resourcetype/><oc:downloadURL/>'
+       '<d:quota-used-bytes/><d:quota-available-bytes/><d:displayname/><d:creationdate/><oc:has-preview/>'
+       '</d:prop></d:propfind>')
+RCLONE = (f'<d:propfind {D} {OC}><d:prop><d:displayname/><d:getlastmodified/><d:getcontentlength/>'
+          '<d:resourcetype/><d:getcontenttype/><oc:checksums/><oc:permissions/></d:prop></d:propfind>')
+NATIVE_BODIES = [DESKTOP, WEB, RCLONE]
+# bodies the native path hands to wsgidav
+OTHER_BODIES = [
+    "",
+    f'<d:propfind {D}><d:allprop/></d:propfind>',
+    f'<d:propfind {D}><d:propname/></d:propfind>',
+    f'<d:propfind {D}><d:prop><d:lockdiscovery/><d:getetag/></d:prop></d:propfind>',
+    f'<d:propfind {D}><d:prop><d:supportedlock/></d:prop></d:propfind>',
+    f'<d:propfind {D} xmlns:x="urn:x"><d:prop><x:dead/><d:getetag/></d:prop></d:propfind>',
+    f'<d:propfind {D}><d:prop/></d:propfind>',
+]
+
+
+@pytest.fixture
+def app(fs: DecomposedFS, tmp_path: Path) -> Any:
+    accounts = AccountStore(tmp_path / "accounts")
+    accounts.create_user("einstein", "relativity-long", "Albert Einstein", user_id=USER)
+    cfg = OcisConfig(data_dir=tmp_path, url="https://cloud.example.com")
+    dav = dav_app.create_app(Deps(cfg, fs, accounts))  # type: ignore[arg-type]
+    principal = Principal(id=USER, username="einstein", display_name="Albert Einstein")
+
+    async def with_user(scope: Any, receive: Any, send: Any) -> None:
+        scope[SCOPE_KEY] = principal
+        await dav(scope, receive, send)
+
+    fs.mkdir(USER, "/Folder")
+    fs.mkdir(USER, "/Folder/Sub dir")
+    put(fs, "/Folder/a.txt", b"hello")
+    put(fs, "/Folder/b & <c>.md", b"")
+    put(fs, "/Folder/photo.png", b"\x89PNG not really")
+    put(fs, "/top ä.txt", b"x" * 3000)
+    fs.set_favorite(USER, fs.stat(USER, "/Folder/a.txt").id, True)
+    fs.set_props(USER, "/Folder/a.txt", {"{urn:x}dead": "<x:dead xmlns:x=\"urn:x\">v</x:dead>"})
+    return with_user
+
+
+SERVED: list[bool] = []
+
+
+def _propfind(app: Any, url: str, body: str, depth: str | None, native: bool,
+              monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[str, str], bytes]:
+    real = propfind_native.handle
+
+    async def off(*_args: Any, **_kwargs: Any) -> bool:
+        return False
+
+    async def spy(*args: Any, **kwargs: Any) -> bool:
+        served = await real(*args, **kwargs)
+        SERVED.append(served)
+        return served
+
+    with monkeypatch.context() as m:
+        m.setattr(propfind_native, "handle", spy if native else off)
+        headers = {"Depth": depth} if depth is not None else {}
+        r = request(app, "PROPFIND", url, content=body.encode(), headers=headers)
+    return r.status_code, {k: v for k, v in r.headers.items() if k != "date"}, r.content
+
+
+URLS = ["/remote.php/webdav/", "/remote.php/webdav/Folder", "/remote.php/webdav/Folder/",
+        "/remote.php/dav/files/einstein/Folder/a.txt", "/remote.php/dav/files/einstein/top%20%C3%A4.txt",
+        "/webdav/Folder/Sub%20dir", "/remote.php/webdav/missing", "/remote.php/webdav/Folder/a.txt/x"]
+
+
+@pytest.mark.parametrize("body", NATIVE_BODIES + OTHER_BODIES)
+@pytest.mark.parametrize("depth", ["0", "1", None, "infinity"])
+def test_same_answer_as_wsgidav(app: Any, body: str, depth: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in URLS:
+        SERVED.clear()
+        native = _propfind(app, url, body, depth, True, monkeypatch)
+        wsgidav = _propfind(app, url, body, depth, False, monkeypatch)
+        assert native == wsgidav, f"{url} depth {depth}:\n{native}\n!=\n{wsgidav}"
+        expect_native = body in NATIVE_BODIES and depth != "infinity" and "missing" not in url and "/x" not in url
+        assert [expect_native] == SERVED, f"{url} depth {depth}: served natively {SERVED}"
+
+
+def test_native_path_serves_named_live_props() -> None:
+    for body in NATIVE_BODIES:
+        assert propfind_native.parse_names(body.encode()) is not None
+    for body in [*OTHER_BODIES, "<not xml", '<d:propfind xmlns:d="DAV:"><d:prop>']:
+        assert propfind_native.parse_names(body.encode()) is None
+
+
+def test_depth_1_lists_children_sorted(app: Any) -> None:
+    r = request(app, "PROPFIND", "/remote.php/webdav/Folder", content=DESKTOP.encode(), headers={"Depth": "1"})
+    assert r.status_code == 207
+    hrefs = [part.split("</d:href>")[0] for part in r.text.split("<d:href>")[1:]]
+    assert hrefs == ["/remote.php/webdav/Folder/", "/remote.php/webdav/Folder/Sub%20dir/",
+                     "/remote.php/webdav/Folder/a.txt", "/remote.php/webdav/Folder/b%20%26%20%3Cc%3E.md",
+                     "/remote.php/webdav/Folder/photo.png"]
+    assert r.headers["tus-resumable"] == "1.0.0"
