@@ -8,6 +8,8 @@ for logins (the proxy caches successful Basic logins on top). Hashes are PHC str
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -17,8 +19,15 @@ PARALLELISM = 1
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM,
                          type=Type.ID)
-# Verified against when a login names no user, so a miss costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("ocis-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when a login names no user, so a miss costs as much time as a wrong password.
+
+    Made on first use, not at import: hashing costs ~35 ms of every server start otherwise.
+    """
+    return _hasher.hash("ocis-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -29,7 +38,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True if ``password`` matches ``stored_hash``; ``None`` burns the same time and fails."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
