@@ -17,8 +17,8 @@ port on 127.0.0.1, and is stopped with SIGTERM after each run.
 Usage::
 
     scripts/bench_startup.py                          # newest dist/ocis-*-*-* binary
-    scripts/bench_startup.py --cmd "dist/ocis-0.1.0-linux-amd64/ocis-0.1.0-linux-amd64"   # e.g. onedir
     scripts/bench_startup.py --cmd ".venv/bin/python -m ocis" --runs 5 --json out.json
+    scripts/bench_startup.py --cmd dist/ocis --cmd build/bench/ocis-onedir/ocis-onedir   # compare, interleaved
 """
 
 from __future__ import annotations
@@ -122,70 +122,88 @@ def summary(values: list[float]) -> dict[str, float]:
             "max": round(max(values), 3)}
 
 
+def size_of(exe: Path) -> int | None:
+    """The file's size; for a one-folder build (``<dir>/<name>`` next to ``_internal/``) the folder's."""
+    if not exe.is_file():
+        return None
+    if (exe.parent / "_internal").is_dir():
+        return sum(p.stat().st_size for p in exe.parent.rglob("*") if p.is_file())
+    return exe.stat().st_size
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cmd", help="command that runs ocis (default: the newest dist/ocis-* binary)")
+    ap.add_argument("--cmd", action="append",
+                    help="command that runs ocis (default: the newest dist/ocis-* binary); repeat it to "
+                         "compare builds: their runs are interleaved, so a busy machine hurts all alike")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
 
     # SIGTERM ends the benchmark through the finally blocks (no server left running)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    cmd = shlex.split(args.cmd) if args.cmd else [str(find_binary())]
-    if os.sep in cmd[0]:
-        cmd[0] = str(Path(cmd[0]).absolute())  # the server runs in a temporary working directory
-    exe = Path(cmd[0])
+    cmds = [shlex.split(c) for c in args.cmd] if args.cmd else [[str(find_binary())]]
+    for cmd in cmds:
+        if os.sep in cmd[0]:
+            cmd[0] = str(Path(cmd[0]).absolute())  # the server runs in a temporary working directory
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="ocis-bench-"))
+    samples: list[dict[str, list[float]]] = [{"cold": [], "first": [], "version": []} for _ in cmds]
+    leftovers: list[list[str]] = []
     try:
-        tmpdir = work / "tmp"
-        tmpdir.mkdir()
-        # warm the page cache and check the command works
-        time_version(cmd, work, tmpdir)
-
-        first_run: list[float] = []
-        cold: list[float] = []
-        version: list[float] = []
+        tmpdirs = []
+        for n, cmd in enumerate(cmds):
+            tmpdir = work / f"tmp-{n}"
+            tmpdir.mkdir()
+            tmpdirs.append(tmpdir)
+            time_version(cmd, work, tmpdir)  # warm the page cache and check the command works
         for i in range(args.runs):
-            home = work / f"home-{i}"
-            home.mkdir()
-            first_run.append(time_server_start(cmd, home, tmpdir))
-            cold.append(time_server_start(cmd, home, tmpdir))
-            version.append(time_version(cmd, home, tmpdir))
-            shutil.rmtree(home, ignore_errors=True)
-            print(f"run {i + 1:2d}: cold start {cold[-1]:.3f} s, first run {first_run[-1]:.3f} s, "
-                  f"version {version[-1]:.3f} s", flush=True)
-        leftovers = sorted(p.name for p in tmpdir.iterdir())
+            for n, cmd in enumerate(cmds):
+                home = work / f"home-{n}-{i}"
+                home.mkdir()
+                got = samples[n]
+                got["first"].append(time_server_start(cmd, home, tmpdirs[n]))
+                got["cold"].append(time_server_start(cmd, home, tmpdirs[n]))
+                got["version"].append(time_version(cmd, home, tmpdirs[n]))
+                shutil.rmtree(home, ignore_errors=True)
+                label = f" [{n + 1}]" if len(cmds) > 1 else ""
+                print(f"run {i + 1:2d}{label}: cold start {got['cold'][-1]:.3f} s, first run {got['first'][-1]:.3f} s, "
+                      f"version {got['version'][-1]:.3f} s", flush=True)
+        leftovers = [sorted(p.name for p in t.iterdir()) for t in tmpdirs]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    size = exe.stat().st_size if exe.is_file() else None
-    result = {
-        "command": cmd,
-        "size_bytes": size,
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "runs": args.runs,
-        "cold_start_s": summary(cold),
-        "first_run_s": summary(first_run),
-        "version_s": summary(version),
-        "temp_leftovers": leftovers,
-        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-    }
-    print()
-    print(f"command      {shlex.join(cmd)}")
-    if size is not None:
-        print(f"size         {size / 2**20:.1f} MiB ({size} bytes)")
-    for key, label in (("cold_start_s", "cold start"), ("first_run_s", "first run"), ("version_s", "version")):
-        s = result[key]
-        assert isinstance(s, dict)
-        print(f"{label:12s} median {s['median']:.3f} s  (min {s['min']:.3f}, max {s['max']:.3f}, n={args.runs})")
-    print(f"left in TMPDIR after exit: {leftovers or 'nothing'}")
-    load = result["load_average_1min"]
-    assert isinstance(load, list)
-    print(f"load average (1 min) before/after: {load[0]:.2f} / {load[1]:.2f} on {os.cpu_count()} CPUs"
-          + ("  <- busy machine, figures are pessimistic" if max(load) > (os.cpu_count() or 1) * 0.5 else ""))
+    load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    results = []
+    for n, cmd in enumerate(cmds):
+        results.append({
+            "command": cmd,
+            "size_bytes": size_of(Path(cmd[0])),
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+            "runs": args.runs,
+            "cold_start_s": summary(samples[n]["cold"]),
+            "first_run_s": summary(samples[n]["first"]),
+            "version_s": summary(samples[n]["version"]),
+            "temp_leftovers": leftovers[n],
+            "load_average_1min": load,
+        })
+    for result in results:
+        print()
+        print(f"command      {shlex.join(result['command'])}")
+        size = result["size_bytes"]
+        if isinstance(size, int):
+            print(f"size         {size / 2**20:.1f} MiB ({size} bytes)")
+        for key, label in (("cold_start_s", "cold start"), ("first_run_s", "first run"), ("version_s", "version")):
+            fig = result[key]
+            assert isinstance(fig, dict)
+            print(f"{label:12s} median {fig['median']:.3f} s  (min {fig['min']:.3f}, max {fig['max']:.3f}, "
+                  f"n={args.runs})")
+        print(f"left in TMPDIR after exit: {result['temp_leftovers'] or 'nothing'}")
+    busy = max(load) > (os.cpu_count() or 1) * 0.5
+    print(f"\nload average (1 min) before/after: {load[0]:.2f} / {load[1]:.2f} on {os.cpu_count()} CPUs"
+          + ("  <- busy machine, figures are pessimistic" if busy else ""))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        args.json.write_text(json.dumps(results[0] if len(results) == 1 else results, indent=2) + "\n")
     return 0
 
 
