@@ -347,8 +347,18 @@ def test_11_new_version_by_upload_and_restore_the_old_one(ui: Browser, dav: http
     ui.expect_alert("restored")
     assert content(dav, "Holiday/summary.txt") == REPORT
     ui.wait_size("summary.txt", "2.3 KB")
-    # the draft is kept as a version now
-    panel.locator(".version[data-version]", has_text="31 B").wait_for()
+    # the draft is kept as a version now; it can be downloaded and deleted
+    draft = panel.locator(".version[data-version]", has_text="31 B")
+    draft.wait_for()
+    with page.expect_download() as info:
+        draft.get_by_role("button", name=re.compile(r"^Download version of ")).click()
+    assert Path(info.value.path()).read_bytes() == REPORT_V2
+    before = panel.locator(".version[data-version]").count()
+    draft.get_by_role("button", name=re.compile(r"^Delete version of ")).click()
+    page.locator(".modal .btn-danger").click()
+    ui.expect_alert("deleted")
+    page.wait_for_function("n => document.querySelectorAll('.details .version[data-version]').length === n",
+                           arg=before - 1)
     panel.get_by_role("tab", name="Information").click()
     assert "Albert Einstein" in panel.locator(".facts").inner_text()
     ui.shot("details")
