@@ -23,7 +23,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers.dav import make_client
-from helpers.server import ServerProcess
+from helpers.server import ARTIFACTS_DIR, ServerProcess
 
 
 def _log_name(request: pytest.FixtureRequest, backend: str) -> str:
@@ -40,8 +40,20 @@ def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
         srv.start()
         yield srv
         srv.check_alive()
+        _record_peak_rss(request, backend, srv)
     finally:
         srv.cleanup(keep_log_as=_log_name(request, backend))
+
+
+def _record_peak_rss(request: pytest.FixtureRequest, backend: str, srv: ServerProcess) -> None:
+    """Append the module's server peak RSS to test-artifacts/peak-rss.tsv (figures for the notes)."""
+    try:
+        peak = srv.peak_rss()
+    except OSError:
+        return
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    with open(ARTIFACTS_DIR / "peak-rss.tsv", "a") as fh:
+        fh.write(f"{request.node.nodeid}\t{backend}\t{peak / 2**20:.1f} MiB\n")
 
 
 @pytest.fixture
