@@ -162,9 +162,7 @@ class DavService:
                 await self._preview(ctx, scope, send, head=method == "HEAD")
                 return
             if method in ("GET", "HEAD"):
-                info = await ctx.run(self.storage.stat, space_id, target.path)
-                if not info.is_dir:
-                    await native.get(ctx, send, head=method == "HEAD")
+                if await native.get(ctx, send, head=method == "HEAD"):
                     return
                 await _respond(send, 405, error_body(405, "GET is only allowed on files"),
                                headers=[(b"allow", ALLOW.encode())])

@@ -8,8 +8,9 @@ PUT agree.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import trio
@@ -25,6 +26,7 @@ from ocis.storage.api import NodeInfo, Storage, Upload
 
 CHUNK = 1024 * 1024
 SMALL_PUT = 1024 * 1024  # bodies up to this size are read whole, then stored in one worker-thread call
+SMALL_GET = 1024 * 1024  # files up to this size are read whole when opened
 
 
 @dataclass
@@ -87,19 +89,44 @@ def _parse_range(value: str, size: int) -> tuple[int, int] | str | None:
     return start, size - 1 if end is None else min(end, size - 1)
 
 
-async def get(ctx: Ctx, send: Send, head: bool) -> None:
-    """GET/HEAD of a file (RFC 9110 §9.3.1, ranges §14)."""
-    info, fh = await ctx.run(ctx.storage.open_blob, ctx.space_id, ctx.path)
+def _open_for_get(ctx: Ctx) -> tuple[NodeInfo, BinaryIO | None, bytes | None]:
+    """(info, open handle, None) for a file; (info, None, whole content) for a small one, already
+    closed; (info, None, None) for a folder."""
+    try:
+        info, fh = ctx.storage.open_blob(ctx.space_id, ctx.path)
+    except Conflict:
+        info = ctx.storage.stat(ctx.space_id, ctx.path)
+        if info.is_dir:
+            return info, None, None
+        raise
+    if info.size > SMALL_GET:
+        return info, fh, None
+    with fh:
+        return info, None, fh.read(SMALL_GET + 1)
+
+
+def _pread(fh: BinaryIO, size: int, offset: int) -> bytes:
+    return os.pread(fh.fileno(), size, offset)
+
+
+async def get(ctx: Ctx, send: Send, head: bool) -> bool:
+    """GET/HEAD of a file (RFC 9110 §9.3.1, ranges §14); False (nothing sent) for a folder.
+
+    A file up to ``SMALL_GET`` bytes is read in the same worker-thread call that opens it; larger
+    ones are sent in ``CHUNK`` pieces, one ``pread`` call each."""
+    info, fh, content = await ctx.run(_open_for_get, ctx)
+    if info.is_dir:
+        return False
     try:
         im = ctx.headers.get("if-match")
         if im and im.strip() != "*" and f'"{info.etag}"' not in im:
             await send_error(send, 412, "the file has changed (If-Match)", head)
-            return
+            return True
         inm = ctx.headers.get("if-none-match")
         if inm and (inm.strip() == "*" or f'"{info.etag}"' in inm):
             await send({"type": "http.response.start", "status": 304, "headers": node_headers(info)})
             await send({"type": "http.response.body", "body": b""})
-            return
+            return True
         size = info.size
         status, start, end = 200, 0, size - 1
         headers = [*node_headers(info), (b"content-type", info.mimetype.encode()),
@@ -115,7 +142,7 @@ async def get(ctx: Ctx, send: Send, head: bool) -> None:
             if parsed == "unsatisfiable":
                 await send_error(send, 416, "range not satisfiable", head,
                                  [(b"content-range", f"bytes */{size}".encode())])
-                return
+                return True
             if isinstance(parsed, tuple):
                 status, (start, end) = 206, parsed
                 headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
@@ -124,19 +151,25 @@ async def get(ctx: Ctx, send: Send, head: bool) -> None:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if head or length == 0:
             await send({"type": "http.response.body", "body": b""})
-            return
-        await ctx.run(fh.seek, start)
-        left = length
+            return True
+        if content is not None:
+            await send({"type": "http.response.body", "body": content[start:end + 1]})
+            return True
+        assert fh is not None
+        offset, left = start, length
         while left > 0:
-            chunk = await ctx.run(fh.read, min(CHUNK, left))
+            chunk = await ctx.run(_pread, fh, min(CHUNK, left), offset)
             if not chunk:
                 break
+            offset += len(chunk)
             left -= len(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
         if left > 0:  # the blob was shorter than its record says: end the response anyway
             await send({"type": "http.response.body", "body": b""})
     finally:
-        await ctx.run(fh.close)
+        if fh is not None:
+            await ctx.run(fh.close)
+    return True
 
 
 def _check_locks(ctx: Ctx, existing: NodeInfo | None) -> None:
