@@ -327,6 +327,9 @@ SETTINGS: tuple[Setting, ...] = (
             "keep at most this many versions per file; 0 = no limit (default 100)"),
     Setting("storage.versions_max_age", ("STORAGE_VERSIONS_MAX_AGE",), parse_seconds, None,
             "drop versions older than this many seconds; 0 = never (default 0)"),
+    Setting("storage.fsync", ("STORAGE_FSYNC",), parse_bool, None,
+            "fsync every upload before it becomes visible, so a power loss cannot leave a file with "
+            "lost content (default true; false: as Apache mod_dav and rclone, ~3 ms less per file)"),
     Setting("dav.allow_propfind_infinity", ("DAV_ALLOW_PROPFIND_INFINITY",), parse_bool, None,
             "allow PROPFIND with Depth: infinity (default false)"),
     Setting("web.asset_path", ("WEB_ASSET_PATH",), parse_optional_path, None,

@@ -35,6 +35,7 @@ class StorageConfig:
     default_quota: int = 0                   # STORAGE_DEFAULT_QUOTA bytes per user, 0 = unlimited
     versions_max_count: int = 100            # STORAGE_VERSIONS_MAX_COUNT per file, 0 = no limit
     versions_max_age: int = 0                # STORAGE_VERSIONS_MAX_AGE seconds, 0 = no limit
+    fsync: bool = True                       # STORAGE_FSYNC: uploads reach the disk before they are visible
 
 
 @dataclass

@@ -96,7 +96,7 @@ def build_app(cfg: OcisConfig) -> Application:
     try:
         storage = open_storage(cfg.storage_root, cfg.storage.metadata_backend, quota_for=quota_for,
                                max_revisions=cfg.storage.versions_max_count,
-                               max_revision_age=cfg.storage.versions_max_age)
+                               max_revision_age=cfg.storage.versions_max_age, fsync=cfg.storage.fsync)
     except OSError as exc:
         raise ConfigError(f"STORAGE_USERS_ROOT: cannot open {cfg.storage_root}: {_reason(exc)}") from None
     except ValueError as exc:  # e.g. xattrs forced where the filesystem has none; names the setting

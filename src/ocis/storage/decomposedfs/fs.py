@@ -30,15 +30,17 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
     Args:
         max_revisions: keep at most this many revisions per file (0 = no limit).
         max_revision_age: drop revisions older than this many seconds (0 = no limit).
+        fsync: make uploaded content durable (fsync) before it becomes visible.
     """
 
     def __init__(self, root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None,
-                 max_revisions: int = 0, max_revision_age: float = 0.0) -> None:
+                 max_revisions: int = 0, max_revision_age: float = 0.0, fsync: bool = True) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.backend = metadata.detect(root, backend)
         self.tree = Tree(root, self.backend)
         self.tree.max_revisions, self.tree.max_revision_age = max_revisions, max_revision_age
+        self.tree.fsync = fsync
         self._quota_for = quota_for or (lambda _space: None)
         self._sweep_uploads()
         self.sessions = Sessions(self.tree, self.quota, self.mkdir)  # TUS and chunked v1 uploads
@@ -279,17 +281,18 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
 
 
 def open_storage(root: Path, backend: str = "auto", quota_for: QuotaLookup | None = None,
-                 max_revisions: int = 0, max_revision_age: float = 0.0) -> DecomposedFS:
+                 max_revisions: int = 0, max_revision_age: float = 0.0, fsync: bool = True) -> DecomposedFS:
     """Open (creating if needed) the storage at ``root``.
 
     Args:
         root: directory of the decomposed filesystem (created if missing).
         backend: metadata backend, ``auto`` (self-check at startup), ``xattrs`` or ``sidecar``.
         quota_for: space (user) id -> quota in bytes (None = unlimited).
+        fsync: fsync uploads before they become visible (off: a power loss may lose recent content).
 
     Raises:
         OSError: the directory cannot be created or written.
         ValueError: ``xattrs`` was forced but the filesystem has no user xattrs (message names
             STORAGE_METADATA_BACKEND).
     """
-    return DecomposedFS(root, backend, quota_for, max_revisions, max_revision_age)
+    return DecomposedFS(root, backend, quota_for, max_revisions, max_revision_age, fsync)

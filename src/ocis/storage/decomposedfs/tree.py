@@ -62,6 +62,7 @@ class Tree:
         self.index = NameIndex(self)
         self.max_revisions = 0           # keep at most this many revisions per file (0 = no limit)
         self.max_revision_age = 0.0      # drop revisions older than this many seconds (0 = no limit)
+        self.fsync = True                # fsync uploaded content before it becomes visible
 
     # --- records -----------------------------------------------------------------------------
 

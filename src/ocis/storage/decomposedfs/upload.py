@@ -66,7 +66,8 @@ class FileUpload:
             raise ValueError("upload already finished")
         try:
             self._fh.flush()
-            os.fsync(self._fh.fileno())
+            if self._tree.fsync:
+                os.fsync(self._fh.fileno())
             self._fh.close()
             return commit_content(self._tree, self._space_id, self._path, self._tmp, self._size,
                                   self._hasher.digests(), quota=self._space_quota, mtime=mtime,
