@@ -161,6 +161,7 @@ class Server:
 
 class Ours(Server):
     name = "ours"
+    extra_env: dict[str, str] = {}  # e.g. {"STORAGE_FSYNC": "false"} (dav_bench.py --ours-env)
 
     @property
     def data(self) -> Path:
@@ -191,6 +192,7 @@ class Ours(Server):
             "PROXY_TLS": "true",
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p),
         })
+        env.update(self.extra_env)
         return env
 
     def empty_trash(self, conn: DavConn) -> None:

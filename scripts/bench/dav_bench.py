@@ -29,7 +29,7 @@ from pathlib import Path
 
 import bench_data
 from bench_scenarios import FULL, QUICK, SCENARIOS, Context, Metrics
-from bench_servers import Server, start_all, stop_all
+from bench_servers import Ours, Server, start_all, stop_all
 
 ALL_SERVERS = ("ours", "apache", "rclone")
 MiB = 1024 * 1024
@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenarios", default=None, help=f"comma-separated subset of {','.join(SCENARIOS)}")
     ap.add_argument("--cache", default="/tmp/ocis-bench-cache", help="where generated test files are kept")
     ap.add_argument("--json", default=None, help="write all measurements to this file")
+    ap.add_argument("--ours-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment for our server, e.g. STORAGE_FSYNC=false (repeatable)")
     args = ap.parse_args(argv)
+    Ours.extra_env = dict(kv.split("=", 1) for kv in args.ours_env)
 
     params = QUICK if args.quick else FULL
     names = args.servers.split(",") if args.servers else (["ours"] if args.quick else list(ALL_SERVERS))
@@ -221,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
           f"goals {'all met' if met else 'NOT all met'}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"quick": args.quick, "results": results}, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({"quick": args.quick, "ours_env": Ours.extra_env, "results": results},
+                                              indent=2) + "\n")
     return 0
 
 
