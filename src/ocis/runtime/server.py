@@ -102,6 +102,7 @@ def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] 
     from hypercorn.utils import wrap_app
 
     hypercorn_patch.apply()
+    release_free_memory()
     hc = hypercorn_config(cfg)
     sock = bind(cfg.proxy.http_addr)
     sockets = Sockets(secure_sockets=[sock] if cfg.proxy.tls else [],
@@ -131,6 +132,44 @@ def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] 
         pass
     finally:
         sock.close()
+
+
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 4 * 1024 * 1024   # blocks this large are mmapped, so their memory goes back on free
+TRIM_THRESHOLD = 32 * 1024 * 1024  # free memory kept at a heap's top before it is returned
+
+
+def release_free_memory() -> bool:
+    """Keep the idle server small (glibc only; a no-op elsewhere). Returns True if applied.
+
+    * Each Basic-auth password check (argon2, ~19 MiB of working memory) ran in a worker thread,
+      and glibc's adaptive thresholds then kept those 19 MiB in the thread's arena for good. With
+      fixed thresholds, blocks of 4 MiB and more are mmapped and returned when freed; smaller ones
+      (request bodies come in 1 MiB blocks) stay in the arenas, up to 32 MiB free at a heap's top.
+    * What start-up freed (a first start hashes the demo users' passwords and makes keys) is given
+      back with ``malloc_trim``.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt, trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    trim.argtypes = [ctypes.c_size_t]
+    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    trim(0)
+    return True
 
 
 async def _watch_signals(signals: Any, shutdown: trio.Event) -> None:
