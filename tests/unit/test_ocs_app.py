@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ocis.accounts.store import AccountStore
 from ocis.config.model import OcisConfig
 from ocis.core.principal import SCOPE_KEY, Principal
-from ocis.dav.status import status
+from ocis.core.status import status
 from ocis.ocs.app import create_app
 from ocis.runtime.deps import Deps
 from ocis.storage.api import Storage

@@ -25,15 +25,15 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 
 from ocis.core.errors import BadRequest, OcisError, PermissionDenied
 from ocis.core.principal import SCOPE_KEY, Principal
+from ocis.core.status import status_body
 from ocis.dav import native, paths, propfind_native, report, trashbin, versions
 from ocis.dav.errors import error_body
 from ocis.dav.provider import SpaceProvider
-from ocis.dav.status import status_body
 from ocis.dav.tus import TusHandler, discovery_headers
 from ocis.dav.wsgi_adapt import ResponseAdapter
 from ocis.dav.wsgi_bridge import build_environ, run_wsgi
 from ocis.runtime.deps import Deps
-from ocis.thumbnails import PreviewRequest, ThumbnailService
+from ocis.thumbnails.api import PreviewRequest, ThumbnailService
 
 log = logging.getLogger(__name__)
 

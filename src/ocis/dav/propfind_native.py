@@ -28,7 +28,7 @@ from ocis.core.timeutil import http_date
 from ocis.dav.propfind import MULTISTATUS_HEAD
 from ocis.dav.tus import discovery_headers
 from ocis.storage.api import NodeInfo, Storage
-from ocis.thumbnails import is_previewable
+from ocis.thumbnails.api import is_previewable
 
 OC = "http://owncloud.org/ns"
 _OC_PREFIX = "{" + OC + "}"

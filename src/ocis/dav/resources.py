@@ -27,7 +27,7 @@ from ocis.core.errors import AlreadyExists, OcisError
 from ocis.core.timeutil import http_date
 from ocis.dav.errors import to_dav_error
 from ocis.storage.api import NodeInfo
-from ocis.thumbnails import is_previewable
+from ocis.thumbnails.api import is_previewable
 
 if TYPE_CHECKING:
     from ocis.dav.provider import SpaceProvider

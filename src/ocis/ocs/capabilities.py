@@ -6,14 +6,14 @@ Source: shared/reference/protocol.md section 3.2, trimmed. Deliberately absent u
 ``files.tus_support`` makes the desktop client upload every file with TUS (``dav/tus.py``);
 ``files.bigfilechunking`` stays false (no chunking NG; v1 chunks are still accepted on PUT).
 
-``core.status`` is :func:`ocis.dav.status.status`, the body of ``/status.php``, so both agree.
+``core.status`` is :func:`ocis.core.status.status`, the body of ``/status.php``, so both agree.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocis.dav.status import status as status_info
+from ocis.core.status import status as status_info
 
 VERSION = {"major": 10, "minor": 0, "micro": 11, "string": "10.0.11", "edition": "reva"}
 

@@ -1,4 +1,5 @@
-"""``/status.php``: what clients check before they log in (protocol.md §2)."""
+"""The server status object: the body of ``/status.php`` (what clients check before they log in,
+protocol.md §2) and ``core.status`` in the capabilities, so both agree."""
 
 from __future__ import annotations
 
