@@ -2,7 +2,7 @@
 #
 #   make run    create .venv if needed and start the server (https://localhost:9200)
 #   make test   install the client tools (Debian), then ruff, mypy and the whole pytest suite
-#   make lint   ruff + mypy only
+#   make lint   ruff + mypy + import-linter (layering contracts in pyproject.toml)
 #   make web    build the web UI (web/ -> web-dist/; npm ci from web/package-lock.json when needed)
 #   make dist   the single-file binary dist/ocis-<version>-<os>-<arch> (PyInstaller, ocis.spec)
 #   make bench-startup   start-up benchmark of that binary (median of 10 cold starts)
@@ -38,7 +38,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - start the server (creates .venv on first use)"
 	@echo "make test   - install test tools, run ruff, mypy and pytest -n $(PYTEST_WORKERS)"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy + lint-imports"
 	@echo "make web    - build the web UI into web-dist/ (when its sources changed)"
 	@echo "make dist   - build the single-file binary dist/ocis-<version>-<os>-<arch> (+ .sha256)"
 	@echo "make bench-startup - median cold start / version time of that binary"
@@ -127,10 +127,12 @@ run: $(STAMP) web
 lint: $(STAMP)
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: system-deps js-deps $(STAMP) web
 	$(BIN)/ruff check
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(MAKE) --no-print-directory web-test
 	$(MAKE) --no-print-directory dist
 	$(BIN)/python scripts/bench/dav_bench.py --quick
