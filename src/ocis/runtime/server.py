@@ -29,6 +29,7 @@ from ocis.runtime import hypercorn_patch
 log = logging.getLogger("ocis.runtime")
 
 GRACEFUL_TIMEOUT = 3.0
+KEEP_ALIVE_MAX_REQUESTS = 100_000
 HARD_EXIT_AFTER = 4.5
 # A repeat of the signal within this many seconds is the same request, not "exit now": Ctrl-C (or
 # systemd's KillMode=control-group) reaches both the one-file binary's bootloader and this process,
@@ -55,6 +56,10 @@ def hypercorn_config(cfg: OcisConfig) -> Any:
     hc.accesslog = None                          # we write our own (runtime/logging.py)
     hc.errorlog = logging.getLogger("hypercorn.error")
     hc.keep_alive_timeout = 30                   # sync clients pause between requests
+    # hypercorn's default, 1000 requests per connection, ends an HTTP/2 connection with GOAWAY
+    # while a busy client (rclone copy: ~3 requests per file) has streams in flight; rclone then
+    # failed those and ran the whole copy a second time.
+    hc.keep_alive_max_requests = KEEP_ALIVE_MAX_REQUESTS
     return hc
 
 
