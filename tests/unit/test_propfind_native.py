@@ -18,7 +18,7 @@ from ocis.accounts.store import AccountStore
 from ocis.config.model import OcisConfig
 from ocis.core.principal import SCOPE_KEY, Principal
 from ocis.dav import app as dav_app
-from ocis.dav import propfind_native
+from ocis.dav import native, propfind_native
 from ocis.runtime.deps import Deps
 from ocis.storage.decomposedfs import DecomposedFS
 
@@ -123,3 +123,23 @@ def test_depth_1_lists_children_sorted(app: Any) -> None:
                      "/remote.php/webdav/Folder/a.txt", "/remote.php/webdav/Folder/b%20%26%20%3Cc%3E.md",
                      "/remote.php/webdav/Folder/photo.png"]
     assert r.headers["tus-resumable"] == "1.0.0"
+
+
+@pytest.mark.parametrize("url", ["/remote.php/webdav/Folder", "/remote.php/webdav/Folder/", "/webdav/top%20%C3%A4.txt",
+                                 "/remote.php/webdav/missing/new"])
+@pytest.mark.parametrize("headers", [{}, {"Depth": "1"}, {"Content-Length": "3"}])
+def test_mkcol_on_existing_same_as_wsgidav(app: Any, url: str, headers: dict[str, str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    async def off(*_args: Any) -> bool:
+        return False
+
+    content = b"abc" if "Content-Length" in headers else b""
+    hdrs = {k: v for k, v in headers.items() if k != "Content-Length"}
+    r1 = request(app, "MKCOL", url, content=content, headers=hdrs)
+    with monkeypatch.context() as m:
+        m.setattr(native, "mkcol_target_exists", off)
+        r2 = request(app, "MKCOL", url, content=content, headers=hdrs)
+    assert (r1.status_code, r1.headers.get("content-type"), r1.content) == \
+        (r2.status_code, r2.headers.get("content-type"), r2.content)
+    if not headers:
+        assert r1.status_code == (409 if "missing" in url else 405)

@@ -179,6 +179,10 @@ class DavService:
                 return
             if method in ("DELETE", "MOVE", "COPY") and target.path == "/":
                 raise PermissionDenied("the root of your files cannot be deleted, moved or copied")
+            if method == "MKCOL" and await native.mkcol_target_exists(ctx):
+                # what wsgidav answers, without it: rclone sends MKCOL for the parent of every file
+                await _respond(send, 405, error_body(405, "Method Not Allowed"))
+                return
             if method in _XML_BODY_METHODS:
                 body, receive = await _buffer_xml_body(receive)
                 if method == "PROPFIND" and await propfind_native.handle(

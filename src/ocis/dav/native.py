@@ -365,6 +365,25 @@ async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int |
                 await ctx.run(upload.abort)
 
 
+def _exists(ctx: Ctx) -> bool:
+    try:
+        ctx.storage.stat(ctx.space_id, ctx.path)
+    except OcisError:
+        return False
+    return True
+
+
+async def mkcol_target_exists(ctx: Ctx) -> bool:
+    """True if a MKCOL without body and with Depth 0 names an existing resource (405, RFC 4918
+    §9.3.1; wsgidav checks body and depth first). False: let wsgidav handle the MKCOL."""
+    h = ctx.headers
+    if h.get("content-length", "0").strip() != "0" or "transfer-encoding" in h:
+        return False
+    if h.get("depth", "0").strip() != "0":
+        return False
+    return bool(await ctx.run(_exists, ctx))
+
+
 async def dispatch_error(send: Send, exc: Exception, head: bool = False) -> None:
     """Answer a domain error or a wsgidav DAVError raised by a native handler."""
     if isinstance(exc, OcisError):
