@@ -148,3 +148,18 @@ def test_restart_keeps_everything(fs: DecomposedFS) -> None:
     info = again.stat(USER, "/keep")
     assert (info.id, info.etag) == (fid, etag)
     assert again.backend.name == fs.backend.name
+
+
+def test_copy_without_xattrs_is_refused_at_start(tmp_path: Path) -> None:
+    """A data dir copied with ``cp -r`` loses its xattrs: refuse to start instead of answering 500s."""
+    import subprocess
+
+    src = tmp_path / "orig"
+    fs = open_storage(src, "auto")
+    fs.home(USER)
+    if fs.backend.name != "xattrs":
+        pytest.skip("the filesystem of tmp_path has no user xattrs, so nothing can be lost by copying")
+    dst = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(src), str(dst)], check=True)  # cp -r keeps no xattrs
+    with pytest.raises(ValueError, match="copied without extended attributes"):
+        open_storage(dst, "auto")

@@ -40,8 +40,8 @@ def _unpack(data: bytes) -> Record:
     return record
 
 
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".mpk")
+def _sidecar(path: Path | str) -> Path:
+    return Path(f"{path}.mpk")
 
 
 def _write_file_atomic(path: Path, data: bytes) -> None:
@@ -54,7 +54,7 @@ def _write_file_atomic(path: Path, data: bytes) -> None:
 class MetadataBackend(Protocol):
     name: str
 
-    def read(self, path: Path) -> Record:
+    def read(self, path: Path | str) -> Record:
         """Read a node's record. Raises FileNotFoundError when the node has none."""
 
     def write(self, path: Path, record: Record) -> None:
@@ -67,7 +67,7 @@ class MetadataBackend(Protocol):
 class SidecarBackend:
     name = "sidecar"
 
-    def read(self, path: Path) -> Record:
+    def read(self, path: Path | str) -> Record:
         with open(_sidecar(path), "rb") as fh:
             return _unpack(fh.read())
 
@@ -87,7 +87,7 @@ class XattrBackend:
     def __init__(self) -> None:
         self._sidecar = SidecarBackend()
 
-    def read(self, path: Path) -> Record:
+    def read(self, path: Path | str) -> Record:
         try:
             return _unpack(os.getxattr(path, ATTR, follow_symlinks=False))
         except OSError as exc:
@@ -119,6 +119,9 @@ def xattrs_supported(directory: Path) -> bool:
     probe = directory / f".xattr-probe-{os.getpid()}"
     try:
         probe.write_bytes(b"")
+    except OSError as exc:  # read-only or not ours: say so, not "no xattrs"
+        raise ValueError(f"STORAGE_USERS_ROOT: cannot write in {directory}: {exc.strerror}") from None
+    try:
         os.setxattr(probe, ATTR, b"x" * 512)
         return os.getxattr(probe, ATTR) == b"x" * 512
     except OSError:
@@ -160,4 +163,23 @@ def detect(root: Path, requested: str) -> MetadataBackend:
             )
     if chosen != recorded:
         _write_file_atomic(marker, chosen.encode() + b"\n")
-    return XattrBackend() if chosen == "xattrs" else SidecarBackend()
+    backend: MetadataBackend = XattrBackend() if chosen == "xattrs" else SidecarBackend()
+    _check_readable(root, backend)
+    return backend
+
+
+def _check_readable(root: Path, backend: MetadataBackend) -> None:
+    """Refuse to start on a storage whose records are gone, e.g. a copy made without extended
+    attributes (``cp -r``): every request would fail later. One space root is enough to tell."""
+    spaces = root / "spaces"
+    if not spaces.is_dir():
+        return
+    for entry in os.scandir(spaces):
+        try:
+            backend.read(root / "nodes" / entry.name)
+        except FileNotFoundError:
+            raise ValueError(
+                f"storage {root}: node metadata is missing ({backend.name} backend) - was the data directory "
+                "copied without extended attributes? Copy it with 'cp -a' or 'rsync -aX'"
+            ) from None
+        return
