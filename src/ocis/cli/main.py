@@ -92,10 +92,14 @@ def _run_server(flags: dict[str, Any]) -> None:
     from ocis.config.loader import load_config
     from ocis.runtime.bootstrap import bootstrap
     from ocis.runtime.logging import setup_logging
+    from ocis.runtime.process import die_with_parent, lock_data_dir, raise_nofile_limit
 
+    die_with_parent()
     cfg = load_config({_FLAG_KEYS[k]: v for k, v in flags.items()})
     setup_logging(cfg.log_level)
     boot = bootstrap(cfg)
+    data_lock = lock_data_dir(cfg.data_dir)  # noqa: F841 - held until the process ends
+    raise_nofile_limit()
 
     from ocis.runtime.app import build_app
     from ocis.runtime.server import ServeError, serve
