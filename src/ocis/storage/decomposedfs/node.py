@@ -23,6 +23,7 @@ td   trashed subtree root: deletion time
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 from typing import Any
@@ -52,7 +53,17 @@ def mtime_of(rec: Record) -> float:
 def mimetype_of(name: str, is_dir: bool) -> str:
     if is_dir:
         return DIR_MIMETYPE
-    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+    if ":" in name:  # guess_type reads "data:..." as a URL: ask it about the whole name
+        return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+    # guess_type looks at most at the last two extensions ("x.tar.gz"): cache by those
+    return _mimetype_of_suffix(".".join(name.rsplit(".", 2)[1:]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _mimetype_of_suffix(suffix: str) -> str:
+    if not suffix:
+        return "application/octet-stream"
+    return mimetypes.guess_type("x." + suffix, strict=False)[0] or "application/octet-stream"
 
 
 def to_info(node_id: str, rec: Record, path: str) -> NodeInfo:
