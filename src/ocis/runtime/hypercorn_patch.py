@@ -24,6 +24,8 @@
    hypercorn ran its whole read path (timeout scope, h11, app queue) every 16 KiB: a 1 GiB PUT
    spent ~1.5 s of CPU there. ``TCPServer._read_data`` now also takes the records that are already
    buffered (up to ``READ_BATCH``), and trio sockets read up to 256 KiB per call instead of 64 KiB.
+5. Closed connections lingered: when the client closed, the keep-alive timer still ran and held
+   the socket open (CLOSE-WAIT) until it expired; ``_read_data`` now stops it.
 
 :func:`apply` is idempotent; call it before serving.
 """
@@ -131,6 +133,10 @@ async def _read_data(self: Any) -> None:
         if data == b"":
             break
     await self.protocol.handle(Closed())
+    # The client is gone: stop the keep-alive timer too, else the connection's task group waits
+    # for it (keep_alive_timeout, 30 s) before the socket is closed: sockets piled up in
+    # CLOSE-WAIT, ~1000 per 30 s of short connections, and hit a 1024 file limit (item 5).
+    await self.idle_task.stop()
 
 
 async def _spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) -> Any:
