@@ -4,7 +4,7 @@
   line (:class:`ServeError`, naming ``PROXY_HTTP_ADDR``) instead of a traceback from inside trio.
 * TLS with ALPN ``h2`` + ``http/1.1`` when ``cfg.proxy.tls`` (cert and key from the bootstrap),
   plain HTTP/1.1 (+ h2c upgrade) otherwise. The hypercorn patches are applied first.
-* SIGINT and SIGTERM trigger hypercorn's graceful shutdown (in-flight requests get
+* SIGINT, SIGTERM and SIGHUP (the terminal went away) trigger hypercorn's graceful shutdown (in-flight requests get
   ``GRACEFUL_TIMEOUT`` seconds); a watchdog ends the process if shutdown is not done within
   ``HARD_EXIT_AFTER`` seconds after the signal (e.g. a worker thread that never returns).
 """
@@ -118,7 +118,7 @@ def serve(app: Any, cfg: OcisConfig, *, on_started: Callable[[list[str]], None] 
         shutdown = trio.Event()
         # Signals are caught from here on, before the listener is announced: a SIGTERM right
         # after the "running" line must still shut down gracefully.
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_watch_signals, signals, shutdown)
 
