@@ -214,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         for s in servers:
             results[s.name]["rss_end_mib"] = s.rss() / MiB
             results[s.name]["rss_peak_mib"] = peaks[s.name] / MiB
+    except BaseException:
+        for s in servers:  # say why a server went away before its log is removed
+            if s.proc is not None and s.proc.poll() is not None:
+                print(f"{s.name} exited with {s.proc.returncode}; log tail:\n{s.log_tail(40)}", file=sys.stderr)
+        raise
     finally:
         stop_all(servers)
         shutil.rmtree(workdir, ignore_errors=True)
