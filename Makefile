@@ -42,7 +42,7 @@ help:
 	@echo "make web    - build the web UI into web-dist/ (when its sources changed)"
 	@echo "make dist   - build the single-file binary dist/ocis-<version>-<os>-<arch> (+ .sha256)"
 	@echo "make bench-startup - median cold start / version time of that binary"
-	@echo "make bench  - WebDAV benchmark vs Apache mod_dav and rclone (~10 min), search, start-up"
+	@echo "make bench  - WebDAV benchmark vs Apache mod_dav and rclone (~5 min), search, start-up"
 	@echo "make clean  - remove .venv, caches and test artifacts"
 
 # --- virtualenv ---------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ bench-startup:
 bench-deps:
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(APT_PACKAGES) apache2 apache2-utils"
 
-# Full run: every scenario against ours, Apache and rclone serve (~10 min, a few GB in /tmp,
+# Full run: every scenario against ours, Apache and rclone serve (~5 min, a few GB in /tmp,
 # generated files cached in /tmp/ocis-bench-cache); then the storage search and start-up benchmarks.
 bench: bench-deps $(STAMP)
 	$(BIN)/python scripts/bench/dav_bench.py --json test-artifacts/bench.json
