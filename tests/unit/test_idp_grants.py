@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ocis.core.throttle import LoginThrottle
 from ocis.idp.codes import CODE_LIFETIME, CodeError, CodeGrant, CodeStore
 from ocis.idp.refresh import RefreshError, RefreshGrant, RefreshStore
 from ocis.idp.sessions import SessionStore
-from ocis.idp.throttle import LoginThrottle
 
 
 class Clock:

@@ -26,7 +26,7 @@ from wsgidav.wsgidav_app import WsgiDAVApp
 from ocis.core.errors import BadRequest, OcisError, PermissionDenied
 from ocis.core.principal import SCOPE_KEY, Principal
 from ocis.core.status import status_body
-from ocis.dav import native, paths, propfind_native, report, trashbin, versions
+from ocis.dav import native, paths, propfind_native, report, trashbin, versions, wsgidav_patch
 from ocis.dav.errors import error_body
 from ocis.dav.provider import SpaceProvider
 from ocis.dav.tus import TusHandler, discovery_headers
@@ -106,6 +106,7 @@ async def _respond(send: Send, status: int, body: bytes = b"", content_type: str
 
 class DavService:
     def __init__(self, deps: Deps) -> None:
+        wsgidav_patch.apply()
         self.deps = deps
         self.storage = deps.storage
         self.provider = SpaceProvider(deps.storage, deps.accounts, deps.config.url,

@@ -16,7 +16,7 @@ cross-origin ``Origin`` header is refused.
 
 A failed sign-in always says "Wrong username or password." (unknown user and wrong password are
 indistinguishable, and cost the same time: the accounts store hashes against a dummy); repeated
-failures are throttled per login name and per client address (:mod:`ocis.idp.throttle`).
+failures are throttled per login name and per client address (:mod:`ocis.core.throttle`).
 Passwords, codes and cookies are never logged.
 """
 

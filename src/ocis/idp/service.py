@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ocis.accounts.api import AccountsAPI
+from ocis.core.throttle import LoginThrottle
 from ocis.idp.clients import ClientRegistry
 from ocis.idp.codes import CodeStore
 from ocis.idp.config import IdpSettings
 from ocis.idp.keys import KeyStore
 from ocis.idp.refresh import RefreshStore
 from ocis.idp.sessions import SessionStore
-from ocis.idp.throttle import LoginThrottle
 from ocis.idp.tokens import TokenIssuer
 
 

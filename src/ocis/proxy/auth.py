@@ -29,6 +29,7 @@ from starlette.types import Scope
 
 from ocis.accounts.api import AccountsAPI
 from ocis.core.principal import Principal
+from ocis.core.throttle import LoginThrottle
 
 
 class Authenticator(Protocol):
@@ -120,9 +121,13 @@ class BasicAuthenticator:
 
     name = "basic"
 
-    def __init__(self, accounts: AccountsAPI, cache: CredentialCache | None = None) -> None:
+    def __init__(self, accounts: AccountsAPI, cache: CredentialCache | None = None,
+                 throttle: LoginThrottle | None = None) -> None:
         self.accounts = accounts
         self.cache = cache if cache is not None else CredentialCache()
+        # Wrong passwords are throttled like on the sign-in page (else Basic would bypass its
+        # lockout); limits are higher since sync clients retry on their own.
+        self.throttle = throttle if throttle is not None else LoginThrottle(account_limit=10, address_limit=100)
 
     async def authenticate(self, scope: Scope) -> Principal | None:
         creds = parse_basic(header(scope, b"authorization"))
@@ -132,9 +137,14 @@ class BasicAuthenticator:
         cached = self.cache.get(user, password)
         if cached is not None:
             return cached
+        address = str((scope.get("client") or ("", 0))[0])
+        if self.throttle.retry_after(user, address):
+            return None  # answered like a wrong password: says nothing about the account
         account = await anyio.to_thread.run_sync(self.accounts.authenticate, user, password)
         if account is None:
+            self.throttle.failure(user, address)
             return None
+        self.throttle.success(user)
         principal = account.principal(self.name)
         self.cache.put(user, password, principal)
         return principal
