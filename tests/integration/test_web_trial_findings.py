@@ -42,6 +42,10 @@ def test_wrong_basic_passwords_are_throttled(server: ServerProcess) -> None:
         # locked for now, even with the right password (answered like a wrong one)
         r = c.request("PROPFIND", files_url("richard"), auth=("richard", "superfluidity"), headers={"Depth": "0"})
         assert r.status_code == 401
+        # the email names the same account: locked too
+        r = c.request("PROPFIND", files_url("richard"), auth=("richard@example.org", "superfluidity"),
+                      headers={"Depth": "0"})
+        assert r.status_code == 401
         # other accounts are not affected
         r = c.request("PROPFIND", files_url("marie"), auth=("marie", "radioactivity"), headers={"Depth": "0"})
         assert r.status_code == 207

@@ -57,3 +57,11 @@ class Group:
     description: str = ""
     gid_number: int | None = None
     members: tuple[str, ...] = field(default_factory=tuple)
+
+
+def login_key(accounts: AccountsAPI, login: str) -> str:
+    """One key per account for throttling failed logins: the user id when the login (username in
+    any case, or email) names an account, else the login itself, lower-cased."""
+    login = login.strip()
+    user = accounts.find_user(login) or accounts.find_user_by_email(login)
+    return user.id if user is not None else login.lower()

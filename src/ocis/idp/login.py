@@ -32,7 +32,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ocis.accounts.api import User
+from ocis.accounts.api import User, login_key
 from ocis.idp import templates
 from ocis.idp.api import InvalidToken
 from ocis.idp.authorize import AuthorizeError, AuthRequest, parse_request, redirect_with
@@ -121,7 +121,8 @@ class BrowserEndpoints:
 
         address = client_address(request)
         throttle = self.idp.throttle
-        wait = throttle.retry_after(username, address)
+        key = login_key(self.idp.accounts, username)  # username and email count as one account
+        wait = throttle.retry_after(key, address)
         if wait:
             log.warning("idp: sign-in refused, too many failures (client %s)", address)
             minutes = max(1, (wait + 59) // 60)
@@ -131,10 +132,10 @@ class BrowserEndpoints:
                                       headers={"retry-after": str(wait)})
         user = await anyio.to_thread.run_sync(self.idp.accounts.authenticate, username, password)
         if user is None:
-            throttle.failure(username, address)
+            throttle.failure(key, address)
             log.info("idp: sign-in failed (client %s)", address)
             return self._render_login(request, auth, username=username, error=WRONG_CREDENTIALS)
-        throttle.success(username)
+        throttle.success(key)
 
         old = get_cookie(request, SESSION_COOKIE, self.secure)
         if old:

@@ -27,7 +27,7 @@ from typing import Protocol
 import anyio.to_thread
 from starlette.types import Scope
 
-from ocis.accounts.api import AccountsAPI
+from ocis.accounts.api import AccountsAPI, login_key
 from ocis.core.principal import Principal
 from ocis.core.throttle import LoginThrottle
 
@@ -138,13 +138,14 @@ class BasicAuthenticator:
         if cached is not None:
             return cached
         address = str((scope.get("client") or ("", 0))[0])
-        if self.throttle.retry_after(user, address):
+        key = login_key(self.accounts, user)
+        if self.throttle.retry_after(key, address):
             return None  # answered like a wrong password: says nothing about the account
         account = await anyio.to_thread.run_sync(self.accounts.authenticate, user, password)
         if account is None:
-            self.throttle.failure(user, address)
+            self.throttle.failure(key, address)
             return None
-        self.throttle.success(user)
+        self.throttle.success(key)
         principal = account.principal(self.name)
         self.cache.put(user, password, principal)
         return principal
