@@ -113,7 +113,7 @@ async def get(ctx: Ctx, send: Send, head: bool) -> bool:
     """GET/HEAD of a file (RFC 9110 §9.3.1, ranges §14); False (nothing sent) for a folder.
 
     A file up to ``SMALL_GET`` bytes is read in the same worker-thread call that opens it; larger
-    ones are sent in ``CHUNK`` pieces, one ``pread`` call each."""
+    ones are sent in ``CHUNK`` pieces, one ``pread`` call each, the next read while one is sent."""
     info, fh, content = await ctx.run(_open_for_get, ctx)
     if info.is_dir:
         return False
@@ -156,14 +156,28 @@ async def get(ctx: Ctx, send: Send, head: bool) -> bool:
             await send({"type": "http.response.body", "body": content[start:end + 1]})
             return True
         assert fh is not None
-        offset, left = start, length
-        while left > 0:
-            chunk = await ctx.run(_pread, fh, min(CHUNK, left), offset)
-            if not chunk:
-                break
-            offset += len(chunk)
-            left -= len(chunk)
-            await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+        blob = fh
+        left = length
+        # read-ahead: a reader task preads the next block while this one is being sent
+        send_block, receive_block = trio.open_memory_channel[bytes](1)
+
+        async def reader() -> None:
+            async with send_block:
+                offset, todo = start, length
+                while todo > 0:
+                    block = await ctx.run(_pread, blob, min(CHUNK, todo), offset)
+                    if not block:
+                        return
+                    offset += len(block)
+                    todo -= len(block)
+                    await send_block.send(block)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reader)
+            async with receive_block:
+                async for chunk in receive_block:
+                    left -= len(chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
         if left > 0:  # the blob was shorter than its record says: end the response anyway
             await send({"type": "http.response.body", "body": b""})
     finally:
