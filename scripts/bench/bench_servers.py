@@ -216,8 +216,11 @@ class Apache(Server):
         lockdir.mkdir(exist_ok=True)
         htpasswd = self.dir / "htpasswd"
         subprocess.run(["htpasswd", "-bc", str(htpasswd), USER, PASSWORD], check=True, capture_output=True)
-        shutil.chown(davdir, "www-data", "www-data")
-        shutil.chown(lockdir, "www-data", "www-data")
+        as_root = os.geteuid() == 0
+        if as_root:  # Apache's children run as www-data; without root they run as we do
+            shutil.chown(davdir, "www-data", "www-data")
+            shutil.chown(lockdir, "www-data", "www-data")
+        user = "User www-data\nGroup www-data\n" if as_root else ""
         modules = "\n".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so" for m in APACHE_MODULES)
         conf = f"""\
 ServerRoot "{self.dir}"
@@ -226,9 +229,7 @@ Listen 127.0.0.1:{self.port}
 PidFile "{self.dir}/httpd.pid"
 ErrorLog "{self.dir}/error.log"
 LogLevel warn
-User www-data
-Group www-data
-{modules}
+{user}{modules}
 TypesConfig /etc/mime.types
 # Debian's mpm_event defaults; keep-alive without a request limit (Apache's best case)
 StartServers 2
