@@ -20,9 +20,7 @@ Errors: ``AlreadyExists`` (duplicate id/username/email/group name), ``NotFound``
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import re
 import threading
 import time
@@ -34,6 +32,7 @@ from typing import Any, TypeVar
 
 from ocis.accounts.api import Group, User
 from ocis.accounts.passwords import hash_password, needs_rehash, verify_password
+from ocis.core import jsonfile
 from ocis.core.errors import AlreadyExists, BadRequest, NotFound
 
 USERNAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9._%+\-]*(@[A-Za-z0-9.\-]+)?$")
@@ -313,11 +312,11 @@ class AccountStore:
 
     def _refresh(self) -> None:
         """Re-read the files that changed on disk since the last read (caller holds the lock)."""
-        stamp = _stamp(self._users_file)
+        stamp = jsonfile.stamp(self._users_file)
         if stamp != self._stamps.get(self._users_file, ()):
             self._users = [UserRecord(**u) for u in _read_list(self._users_file, "users")]
             self._stamps[self._users_file] = stamp
-        stamp = _stamp(self._groups_file)
+        stamp = jsonfile.stamp(self._groups_file)
         if stamp != self._stamps.get(self._groups_file, ()):
             self._groups = [GroupRecord(**g) for g in _read_list(self._groups_file, "groups")]
             self._stamps[self._groups_file] = stamp
@@ -328,19 +327,21 @@ class AccountStore:
 
         If the body raises, nothing is written.
         """
-        with self._lock, _file_lock(self.directory / ".lock"):
+        with self._lock, jsonfile.file_lock(self.directory / ".lock"):
             self._refresh()
             snap = _Snapshot([replace(u) for u in self._users],
                              [replace(g, members=list(g.members)) for g in self._groups])
             yield snap
             if snap.users != self._users:
-                _write_json(self._users_file, {"version": 1, "users": [asdict(u) for u in snap.users]})
+                users = {"version": 1, "users": [asdict(u) for u in snap.users]}
+                jsonfile.write_json(self._users_file, users, pretty=True)
                 self._users = snap.users
-                self._stamps[self._users_file] = _stamp(self._users_file)
+                self._stamps[self._users_file] = jsonfile.stamp(self._users_file)
             if snap.groups != self._groups:
-                _write_json(self._groups_file, {"version": 1, "groups": [asdict(g) for g in snap.groups]})
+                groups = {"version": 1, "groups": [asdict(g) for g in snap.groups]}
+                jsonfile.write_json(self._groups_file, groups, pretty=True)
                 self._groups = snap.groups
-                self._stamps[self._groups_file] = _stamp(self._groups_file)
+                self._stamps[self._groups_file] = jsonfile.stamp(self._groups_file)
 
 
 def _public_group(rec: GroupRecord) -> Group:
@@ -371,14 +372,6 @@ def _check_email(email: str) -> None:
         raise BadRequest(f"invalid email {email!r}")
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_mtime_ns, st.st_size, st.st_ino
-
-
 def _read_list(path: Path, key: str) -> list[dict[str, Any]]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -390,28 +383,3 @@ def _read_list(path: Path, key: str) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected an object with a list {key!r}")
     return items
-
-
-def _write_json(path: Path, doc: object) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)

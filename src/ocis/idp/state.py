@@ -19,14 +19,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import fcntl
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from ocis.core import jsonfile
 
 Doc = dict[str, Any]
 
@@ -66,23 +66,23 @@ class StateFile:
     def changed(self) -> bool:
         """True if the file changed on disk since this object last read or wrote it."""
         with self._lock:
-            return _stamp(self.path) != self._stamp
+            return jsonfile.stamp(self.path) != self._stamp
 
     @contextlib.contextmanager
     def update(self) -> Iterator[Doc]:
         """Lock, load the latest document, yield it for in-place changes, write it back if changed."""
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with self._lock, _file_lock(lock_path):
+        with self._lock, jsonfile.file_lock(lock_path):
             self._refresh()
             doc = copy.deepcopy(self._doc)
             yield doc
             if doc != self._doc:
-                _write_json(self.path, {**doc, "version": self.version})
+                jsonfile.write_json(self.path, {**doc, "version": self.version})
                 self._doc = doc
-                self._stamp = _stamp(self.path)
+                self._stamp = jsonfile.stamp(self.path)
 
     def _refresh(self) -> None:
-        stamp = _stamp(self.path)
+        stamp = jsonfile.stamp(self.path)
         if stamp == self._stamp:
             return
         try:
@@ -98,36 +98,3 @@ class StateFile:
             raise ValueError(f"{self.path}: expected a JSON object with version {self.version}")
         doc.pop("version", None)
         self._doc, self._stamp = doc, stamp
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_mtime_ns, st.st_size, st.st_ino
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _write_json(path: Path, doc: object) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"), ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
