@@ -151,13 +151,7 @@ class DavService:
         if target.user is not None and target.user.lower() not in (principal.username.lower(), principal.id):
             await _respond(send, 403, error_body(403, "you may only access your own files here"))
             return
-        space_id = principal.id
-        if space_id not in self._homes:
-            await trio.to_thread.run_sync(self.storage.home, space_id, limiter=self.limiter)
-            self._homes.add(space_id)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        ctx = native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
-                         self.limiter, principal.id)
+        ctx = await self._context(scope, target, principal)
         try:
             if method in ("GET", "HEAD") and _wants_preview(scope.get("query_string", b"")):
                 await self._preview(ctx, scope, send, head=method == "HEAD")
@@ -201,16 +195,20 @@ class DavService:
         headers = [(b"cache-control", b"max-age=86400, must-revalidate"), (b"etag", etag)]
         await _respond(send, 200, b"" if head else data, ctype, headers)
 
-    async def _meta_endpoints(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,
-                              principal: Principal, method: str) -> None:
-        """Trash bin and versions: natively served, in the caller's home space."""
+    async def _context(self, scope: Scope, target: paths.Target, principal: Principal) -> native.Ctx:
+        """The request context in the caller's home space (created on first access)."""
         space_id = principal.id
         if space_id not in self._homes:
             await trio.to_thread.run_sync(self.storage.home, space_id, limiter=self.limiter)
             self._homes.add(space_id)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        ctx = native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
-                         self.limiter, principal.id)
+        return native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
+                          self.limiter, principal.id)
+
+    async def _meta_endpoints(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,
+                              principal: Principal, method: str) -> None:
+        """Trash bin and versions: natively served, in the caller's home space."""
+        ctx = await self._context(scope, target, principal)
         try:
             body = b""
             if method in _XML_BODY_METHODS:
