@@ -8,8 +8,7 @@ from typing import Any
 from lxml import etree
 from starlette.types import Send
 
-from ocis.core.errors import BadRequest
-from ocis.dav.propfind import MULTISTATUS_HEAD, render_response
+from ocis.dav.propfind import MULTISTATUS_HEAD, propfind_mode, render_response
 
 OC = "http://owncloud.org/ns"
 
@@ -39,24 +38,11 @@ def select_props(available: dict[str, Any], mode: str, names: list[str] | None) 
 
 
 def parse_propfind(body: bytes) -> tuple[str, list[str] | None]:
-    """(mode, names) of a PROPFIND body already vetted by ``app._buffer_xml_body``; empty = allprop."""
+    """(mode, names) of a PROPFIND body already vetted by ``app._buffer_xml_body``; empty = allprop.
+    Raises BadRequest (see ``propfind.propfind_mode``)."""
     if not body.strip():
         return "allprop", None
-    root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-    if root.tag != "{DAV:}propfind":
-        raise BadRequest("the body must be a DAV:propfind element")
-    mode, names = "", []
-    for child in root:
-        if child.tag == "{DAV:}allprop":
-            mode = mode or "allprop"
-        elif child.tag == "{DAV:}propname":
-            mode = "name"
-        elif child.tag == "{DAV:}prop":
-            mode = "named"
-            names += [p.tag for p in child if isinstance(p.tag, str)]
-    if not mode:
-        raise BadRequest("propfind needs prop, allprop or propname")
-    return mode, names if mode == "named" else None
+    return propfind_mode(etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True)))
 
 
 __all__ = ["OC", "multistatus", "parse_propfind", "render_response", "respond", "select_props"]

@@ -19,6 +19,7 @@ from wsgidav.dav_error import (
     get_http_status_string,
 )
 
+from ocis.core.errors import BadRequest
 from ocis.dav.tus import TUS_HEADERS
 
 if TYPE_CHECKING:
@@ -83,15 +84,17 @@ def render_response(href: str, props: list[tuple[str, Any]]) -> str:
     return "".join(parts)
 
 
-def _parse_request(environ: dict[str, Any]) -> tuple[str, list[str] | None]:
-    """(mode, names): mode ``allprop``, ``name`` or ``named`` (RFC 4918 §14.20)."""
-    body = util.parse_xml_body(environ, allow_empty=True)  # raises DAVError(400) if malformed
-    if body is None:
-        return "allprop", None
-    if body.tag != "{DAV:}propfind":
-        raise DAVError(HTTP_BAD_REQUEST, "the body must be a DAV:propfind element")
+def propfind_mode(root: Any) -> tuple[str, list[str] | None]:
+    """(mode, names) of a parsed ``DAV:propfind`` element: mode ``allprop``, ``name`` or ``named``
+    (RFC 4918 §14.20); names only for ``named``.
+
+    Raises:
+        BadRequest: not a propfind element, or none of prop, allprop, propname in it.
+    """
+    if root.tag != "{DAV:}propfind":
+        raise BadRequest("the body must be a DAV:propfind element")
     mode, names = "", []
-    for child in body:
+    for child in root:
         if not isinstance(child.tag, str):
             continue  # comments
         if child.tag == "{DAV:}allprop":
@@ -102,8 +105,18 @@ def _parse_request(environ: dict[str, Any]) -> tuple[str, list[str] | None]:
             mode = "named"
             names += [p.tag for p in child if isinstance(p.tag, str)]
     if not mode:
-        raise DAVError(HTTP_BAD_REQUEST, "propfind needs prop, allprop or propname")
+        raise BadRequest("propfind needs prop, allprop or propname")
     return mode, names if mode == "named" else None
+
+
+def _parse_request(environ: dict[str, Any]) -> tuple[str, list[str] | None]:
+    body = util.parse_xml_body(environ, allow_empty=True)  # raises DAVError(400) if malformed
+    if body is None:
+        return "allprop", None
+    try:
+        return propfind_mode(body)
+    except BadRequest as exc:
+        raise DAVError(HTTP_BAD_REQUEST, exc.message) from None
 
 
 def handle(provider: SpaceProvider, environ: dict[str, Any],
