@@ -100,8 +100,12 @@ export class Auth {
     return user.access_token
   }
 
-  login(returnTo: string): Promise<void> {
-    return this.manager.signinRedirect({ state: { returnTo } satisfies SignInState })
+  /** ``uiLocales``: the UI language, so the sign-in page speaks it too (OIDC ``ui_locales``). */
+  login(returnTo: string, uiLocales?: string): Promise<void> {
+    return this.manager.signinRedirect({
+      state: { returnTo } satisfies SignInState,
+      ...(uiLocales ? { ui_locales: uiLocales } : {}),
+    })
   }
 
   /** On the callback page: finish the code flow; returns where the user wanted to go. */

@@ -53,19 +53,19 @@ async function start(): Promise<void> {
   if (Auth.consumeLoggedOut()) {
     window.history.replaceState(null, '', '/')
     await auth.manager.removeUser()
-    showStartPage({ kind: 'signed-out', onLogin: () => void auth.login('/') })
+    showStartPage({ kind: 'signed-out', onLogin: () => void auth.login('/', locale.value) })
     return
   }
   const user = await auth.restore().catch(() => null)
   if (!user) {
     showStartPage({ kind: 'redirecting' })
-    await auth.login(returnPath())
+    await auth.login(returnPath(), locale.value)
     return
   }
   auth.onSessionLost = () => {
     auth.onSessionLost = null
     notify('error', t('session.lost'))
-    window.setTimeout(() => void auth.login(returnPath()), 1500)
+    window.setTimeout(() => void auth.login(returnPath(), locale.value), 1500)
   }
 
   const api = new ApiClient(config.server, auth)

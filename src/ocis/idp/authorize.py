@@ -23,7 +23,7 @@ from ocis.idp.clients import Client, ClientRegistry
 from ocis.idp.config import SCOPES
 
 _SINGLE = ("client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce", "prompt",
-           "max_age", "code_challenge", "code_challenge_method", "login_hint")
+           "max_age", "code_challenge", "code_challenge_method", "login_hint", "ui_locales")
 _S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of 32 bytes (RFC 7636 §4.2)
 _PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 MAX_PARAM = 2048  # characters per parameter value
@@ -58,13 +58,14 @@ class AuthRequest:
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
     login_hint: str = ""
+    ui_locales: str = ""  # preferred languages of the sign-in page (OIDC Core §3.1.2.1)
 
     def query(self, *, drop_prompts: Sequence[str] = ()) -> str:
         """The request as a query string (to carry it through the sign-in page and back)."""
         params = [("client_id", self.client.id), ("redirect_uri", self.redirect_uri), ("response_type", "code"),
                   ("scope", " ".join(self.scope))]
         for name, value in (("state", self.state), ("nonce", self.nonce), ("code_challenge", self.code_challenge),
-                            ("login_hint", self.login_hint)):
+                            ("login_hint", self.login_hint), ("ui_locales", self.ui_locales)):
             if value:
                 params.append((name, value))
         if self.code_challenge:
@@ -146,7 +147,7 @@ def parse_request(params: Sequence[tuple[str, str]], clients: ClientRegistry) ->
 
     return AuthRequest(client, redirect_uri, scope, state=state, nonce=values.get("nonce", ""),
                        code_challenge=challenge, prompt=prompt, max_age=max_age,
-                       login_hint=values.get("login_hint", ""))
+                       login_hint=values.get("login_hint", ""), ui_locales=values.get("ui_locales", "")[:100])
 
 
 def redirect_with(redirect_uri: str, params: dict[str, str]) -> str:

@@ -57,9 +57,10 @@ SESSION_COOKIE = "ocis-idp-session"
 CSRF_COOKIE = "ocis-idp-csrf"
 CSRF_LIFETIME = 3600  # seconds a sign-in form stays usable
 
-WRONG_CREDENTIALS = "Wrong username or password."
-MISSING_CREDENTIALS = "Enter your username and password."
-FORM_EXPIRED = "The sign-in form expired. Please try again."
+# message keys of templates.MESSAGES (the page shows them in the user's language)
+WRONG_CREDENTIALS = "wrong_credentials"
+MISSING_CREDENTIALS = "missing_credentials"
+FORM_EXPIRED = "form_expired"
 
 
 class BrowserEndpoints:
@@ -126,10 +127,8 @@ class BrowserEndpoints:
         if wait:
             log.warning("idp: sign-in refused, too many failures (client %s)", address)
             minutes = max(1, (wait + 59) // 60)
-            message = (f"Too many failed sign-in attempts. Please wait {minutes} "
-                       f"minute{'s' if minutes > 1 else ''} and try again.")
-            return self._render_login(request, auth, username=username, error=message, status=429,
-                                      headers={"retry-after": str(wait)})
+            return self._render_login(request, auth, username=username, error="too_many", status=429,
+                                      headers={"retry-after": str(wait)}, minutes=minutes)
         user = await anyio.to_thread.run_sync(self.idp.accounts.authenticate, username, password)
         if user is None:
             throttle.failure(key, address)
@@ -174,7 +173,8 @@ class BrowserEndpoints:
         if hint_claims is None and not confirmed:
             keep = {k: params[k] for k in ("post_logout_redirect_uri", "state", "client_id") if params.get(k)}
             csrf = self._csrf_value(request)
-            page = html(templates.logout_page(action=ENDSESSION_PATH, csrf=csrf, hidden=keep))
+            lang = templates.pick_language(params.get("ui_locales", ""), request.headers.get("accept-language", ""))
+            page = html(templates.logout_page(action=ENDSESSION_PATH, csrf=csrf, hidden=keep, lang=lang))
             set_cookie(page, CSRF_COOKIE, csrf, secure=self.secure, max_age=CSRF_LIFETIME, same_site="strict")
             return page
 
@@ -204,10 +204,17 @@ class BrowserEndpoints:
         return session, user
 
     def _render_login(self, request: Request, auth: AuthRequest, *, username: str = "", error: str = "",
-                      status: int = 200, renew: bool = False, headers: dict[str, str] | None = None) -> Response:
+                      status: int = 200, renew: bool = False, headers: dict[str, str] | None = None,
+                      minutes: int = 0) -> Response:
+        """The sign-in page; ``error`` is a message key of ``templates.MESSAGES`` (or empty)."""
         csrf = self._csrf_value(request, renew=renew)
+        lang = templates.pick_language(auth.ui_locales, request.headers.get("accept-language", ""))
+        message = ""
+        if error:
+            unit = templates.text(lang, "minute" if minutes == 1 else "minutes")
+            message = templates.text(lang, error, minutes=minutes, unit=unit)
         page = templates.login_page(action=LOGIN_PATH, csrf=csrf, request=auth.query(), client_name=auth.client.name,
-                                    username=username, error=error)
+                                    username=username, error=message, lang=lang)
         response = html(page, status, headers)
         set_cookie(response, CSRF_COOKIE, csrf, secure=self.secure, max_age=CSRF_LIFETIME, same_site="strict")
         return response

@@ -37,9 +37,60 @@ CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self'; f
        "base-uri 'none'")
 
 
-def _page(title: str, body: str) -> str:
+# The sign-in pages speak the languages of the web UI. Chosen by ``ui_locales`` (OIDC Core
+# §3.1.2.1), else Accept-Language, else English (see :func:`pick_language`).
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "sign_in": "Sign in", "continue_to": "to continue to {client}", "username": "Username or email",
+        "password": "Password", "sign_out": "Sign out", "sign_out_question": "Do you want to sign out of ocis?",
+        "wrong_credentials": "Wrong username or password.",
+        "missing_credentials": "Enter your username and password.",
+        "form_expired": "The sign-in form expired. Please try again.",
+        "too_many": "Too many failed sign-in attempts. Please wait {minutes} {unit} and try again.",
+        "minute": "minute", "minutes": "minutes",
+    },
+    "de": {
+        "sign_in": "Anmelden", "continue_to": "um mit {client} fortzufahren", "username": "Benutzername oder E-Mail",
+        "password": "Passwort", "sign_out": "Abmelden", "sign_out_question": "Möchten Sie sich von ocis abmelden?",
+        "wrong_credentials": "Falscher Benutzername oder falsches Passwort.",
+        "missing_credentials": "Bitte Benutzernamen und Passwort eingeben.",
+        "form_expired": "Das Anmeldeformular ist abgelaufen. Bitte versuchen Sie es erneut.",
+        "too_many": "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} {unit} und "
+                    "versuchen Sie es dann erneut.",
+        "minute": "Minute", "minutes": "Minuten",
+    },
+}
+
+
+def pick_language(ui_locales: str, accept_language: str) -> str:
+    """The first supported language of ``ui_locales`` (space-separated BCP 47 tags), else of the
+    Accept-Language header (RFC 9110 §12.5.4, q-values honoured), else ``en``."""
+    for tag in ui_locales.split():
+        lang = tag.split("-")[0].lower()
+        if lang in MESSAGES:
+            return lang
+    ranked = []
+    for i, item in enumerate(accept_language.split(",")):
+        tag, _, q = item.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, i, tag.split("-")[0].strip().lower()))
+    for weight, _, lang in sorted(ranked):
+        if weight < 0 and lang in MESSAGES:
+            return lang
+    return "en"
+
+
+def text(lang: str, key: str, **params: object) -> str:
+    """A message of the sign-in pages in ``lang`` (English when unknown)."""
+    return MESSAGES.get(lang, MESSAGES["en"])[key].format(**params)
+
+
+def _page(title: str, body: str, lang: str = "en") -> str:
     return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n"
@@ -48,7 +99,7 @@ def _page(title: str, body: str) -> str:
 
 
 def login_page(*, action: str, csrf: str, request: str, client_name: str, username: str = "",
-               error: str = "") -> str:
+               error: str = "", lang: str = "en") -> str:
     """The sign-in form.
 
     Args:
@@ -57,37 +108,39 @@ def login_page(*, action: str, csrf: str, request: str, client_name: str, userna
         request: the authorization request as a query string (hidden field).
         client_name: the application the user signs in to.
         username: pre-filled login name (after a failure, or ``login_hint``).
-        error: message to show; empty for none.
+        error: message to show (already in ``lang``); empty for none.
+        lang: language of the page (a key of :data:`MESSAGES`).
     """
     invalid = ' aria-invalid="true" aria-describedby="error"' if error else ""
     alert = f'<p class="error" id="error" role="alert">{escape(error)}</p>' if error else ""
     focus_user = "" if username else " autofocus"
     focus_password = " autofocus" if username else ""
     body = (
-        f'<h1>Sign in</h1><p class="sub">to continue to {escape(client_name)}</p>{alert}'
+        f'<h1>{text(lang, "sign_in")}</h1><p class="sub">{escape(text(lang, "continue_to", client=client_name))}</p>'
+        f"{alert}"
         f'<form method="post" action="{escape(action)}">'
         f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
         f'<input type="hidden" name="request" value="{escape(request)}">'
-        '<label for="username">Username or email</label>'
+        f'<label for="username">{text(lang, "username")}</label>'
         f'<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" '
         f'spellcheck="false" required value="{escape(username)}"{invalid}{focus_user}>'
-        '<label for="password">Password</label>'
+        f'<label for="password">{text(lang, "password")}</label>'
         f'<input id="password" name="password" type="password" autocomplete="current-password" required'
         f"{invalid}{focus_password}>"
-        '<button type="submit">Sign in</button></form>'
+        f'<button type="submit">{text(lang, "sign_in")}</button></form>'
     )
-    return _page("Sign in - ocis", body)
+    return _page(f'{text(lang, "sign_in")} - ocis', body, lang)
 
 
-def logout_page(*, action: str, csrf: str, hidden: dict[str, str]) -> str:
+def logout_page(*, action: str, csrf: str, hidden: dict[str, str], lang: str = "en") -> str:
     """Ask before signing out when the request did not prove it came from a client (no id_token_hint)."""
     fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in hidden.items())
     body = (
-        '<h1>Sign out</h1><p class="sub">Do you want to sign out of ocis?</p>'
+        f'<h1>{text(lang, "sign_out")}</h1><p class="sub">{text(lang, "sign_out_question")}</p>'
         f'<form method="post" action="{escape(action)}"><input type="hidden" name="csrf" value="{escape(csrf)}">'
-        f'{fields}<button type="submit" autofocus>Sign out</button></form>'
+        f'{fields}<button type="submit" autofocus>{text(lang, "sign_out")}</button></form>'
     )
-    return _page("Sign out - ocis", body)
+    return _page(f'{text(lang, "sign_out")} - ocis', body, lang)
 
 
 def message_page(title: str, message: str, *, link: tuple[str, str] | None = None) -> str:
