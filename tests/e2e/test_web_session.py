@@ -37,7 +37,7 @@ def test_access_token_is_renewed_before_it_expires(server_factory: Any) -> None:
 
 
 def test_a_failed_upload_says_why(server_factory: Any, tmp_path: Path) -> None:
-    """Over quota: the upload fails at once (no retries) and the UI says that the quota is used up."""
+    """Over quota: the upload fails at once (no retries) and the UI says that it does not fit into the quota."""
     srv = server_factory(env={"STORAGE_DEFAULT_QUOTA": "20000"})
     big = tmp_path / "video.bin"
     big.write_bytes(b"\0" * 50_000)
@@ -46,7 +46,7 @@ def test_a_failed_upload_says_why(server_factory: Any, tmp_path: Path) -> None:
         ui.page.set_input_files("#upload-files-input", str(big))
         ui.page.locator(".alert--error", has_text="Upload of “video.bin” failed").wait_for()
         detail = ui.page.locator(".alert--error .alert__detail").inner_text()
-        assert "Not enough storage space: your quota is used up." in detail
+        assert "Not enough storage space: this does not fit into the space left in your quota." in detail
         status = ui.page.locator(".upload--error .upload__status").inner_text()
         assert status.startswith("Failed: Not enough storage space")
         assert ui.page.get_by_role("button", name="Retry “video.bin”").is_visible()

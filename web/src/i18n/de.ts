@@ -143,7 +143,7 @@ export const de: Record<MessageKey, Message> = {
   'error.conflict': 'Der Zielordner existiert nicht.',
   'error.tooLarge': 'Die Datei ist zu groß.',
   'error.locked': 'Das Element ist gesperrt.',
-  'error.quota': 'Nicht genug Speicherplatz: Ihr Kontingent ist ausgeschöpft.',
+  'error.quota': 'Nicht genug Speicherplatz: Das passt nicht in den verbleibenden Platz Ihres Kontingents.',
   'error.server': 'Auf dem Server ist ein Problem aufgetreten.',
   'error.generic': 'Die Anfrage ist fehlgeschlagen.',
   'upload.title': 'Uploads',

@@ -143,7 +143,7 @@ export const en = {
   'error.conflict': 'The target folder does not exist.',
   'error.tooLarge': 'The file is too large.',
   'error.locked': 'The item is locked.',
-  'error.quota': 'Not enough storage space: your quota is used up.',
+  'error.quota': 'Not enough storage space: this does not fit into the space left in your quota.',
   'error.server': 'The server ran into a problem.',
   'error.generic': 'The request failed.',
   'upload.title': 'Uploads',
