@@ -1,0 +1,610 @@
+"""HTTP/1.1 connections served on httptools (llhttp) instead of hypercorn's h11 protocol (RFC 9112).
+
+Why: on a small request (1 KiB PUT, PROPFIND Depth 0) hypercorn's HTTP/1.1 path cost more server
+CPU than Apache's whole request: h11 parses and writes in pure Python, and every request spawns an
+app task, passes each body message through a memory channel, takes a send lock and restarts an idle
+timer task - ~13 trip through trio's scheduler per request. Here one task per connection reads,
+parses with llhttp (C), calls the ASGI app inline and writes the head and the first body block in one
+TLS record. hypercorn still does everything else: listening, TLS set-up, lifespan, HTTP/2 (ALPN
+``h2``), graceful shutdown; a connection that is not plain HTTP/1.1 is handed back to it
+(:func:`serve_connection`).
+
+Behaviour kept from hypercorn's HTTP/1.1 path: keep-alive with ``keep_alive_timeout`` and
+``keep_alive_max_requests``, ``h11_max_incomplete_size`` for a request head (431 beyond it),
+``Expect: 100-continue`` answered when the app first reads the body, ``date`` header, HEAD/204/304
+without a body, a 500 when the app ends without answering, a response without ``content-length``
+sent chunked (or with its length when the app sent it in one message), sends to a closed connection
+ignored. Differences: an unread request body is read and dropped after the answer when it is small
+(``DRAIN_LIMIT``), else the connection is closed; a response whose body does not match its
+``content-length`` closes the connection; an ``Upgrade`` request is answered as plain HTTP/1.1
+and the connection closed after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from email.utils import formatdate
+from http import HTTPStatus
+from math import inf
+from time import time
+from typing import Any
+from urllib.parse import unquote
+
+import trio
+
+from ocis.runtime.hypercorn_patch import drain_tls
+
+try:
+    import httptools
+    HAVE_HTTPTOOLS = True
+except ImportError:  # pragma: no cover - e.g. a platform without a wheel: hypercorn's h11 serves
+    HAVE_HTTPTOOLS = False
+
+log = logging.getLogger("hypercorn.error")
+
+DRAIN_LIMIT = 1024 * 1024      # bytes of unread request body read and dropped to keep the connection
+DRAIN_TIMEOUT = 10.0           # seconds for that
+READ_SIZE = 262144             # bytes per socket read
+READ_BATCH = 1024 * 1024       # decrypted bytes handed to the parser at once, at most
+H2_PREFACE = b"PRI * HTTP/2.0"
+
+_REASONS = {int(s): s.phrase.encode("latin-1") for s in HTTPStatus}
+_BAD_VALUE = re.compile(rb"[\x00\r\n]")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_NO_BODY = frozenset((204, 304))
+_OURS = frozenset((b"transfer-encoding", b"connection", b"date"))   # framing and date are set here
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def available() -> bool:
+    """Whether the fast path can be used (httptools is importable)."""
+    return HAVE_HTTPTOOLS
+
+
+class _Date:
+    """The ``date`` header value (RFC 9110 §6.6.1), formatted once per second."""
+
+    second = -1
+    value = b""
+
+    @classmethod
+    def now(cls) -> bytes:
+        t = int(time())
+        if t != cls.second:
+            cls.second = t
+            cls.value = formatdate(t, usegmt=True).encode("ascii")
+        return cls.value
+
+
+class _Request:
+    """One parsed request: head, buffered body blocks, whether its body is complete."""
+
+    __slots__ = (
+        "body",
+        "complete",
+        "expect_continue",
+        "headers",
+        "keep_alive",
+        "method",
+        "target",
+        "upgrade",
+        "version",
+    )
+
+    def __init__(self) -> None:
+        self.target = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.complete = False
+        self.keep_alive = True
+        self.version = "1.1"
+        self.upgrade = False
+        self.expect_continue = False
+        self.method = "GET"
+
+
+class _Parser:
+    """httptools callbacks: requests whose head is complete go to ``ready`` in order (pipelining)."""
+
+    def __init__(self) -> None:
+        self.ready: deque[_Request] = deque()
+        self.current: _Request | None = None
+        self.head_bytes = 0          # size of the current head so far (h11_max_incomplete_size)
+        self.in_head = False
+        self.parser = httptools.HttpRequestParser(self)
+
+    def on_message_begin(self) -> None:
+        self.current = _Request()
+        self.in_head = True
+        self.head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        assert self.current is not None
+        self.current.target += url
+        self.head_bytes += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        assert self.current is not None
+        self.head_bytes += len(name) + len(value) + 4
+        lname = name.lower()
+        self.current.headers.append((lname, value))
+        if lname == b"expect" and value.lower() == b"100-continue":
+            self.current.expect_continue = True
+
+    def on_headers_complete(self) -> None:
+        req = self.current
+        assert req is not None
+        p = self.parser
+        req.method = p.get_method().decode("ascii")
+        req.version = p.get_http_version()
+        req.keep_alive = p.should_keep_alive()
+        req.upgrade = p.should_upgrade()
+        self.in_head = False
+        self.head_bytes = 0
+        self.ready.append(req)
+
+    def on_body(self, body: bytes) -> None:
+        assert self.current is not None
+        self.current.body.append(body)
+
+    def on_message_complete(self) -> None:
+        assert self.current is not None
+        self.current.complete = True
+
+
+class _Closed(Exception):
+    """The client went away or sent something unparsable; the connection ends."""
+
+
+class H1Connection:
+    """Serve one HTTP/1.1 connection (see the module docstring).
+
+    Args:
+        app: hypercorn's wrapped app (``app(scope, receive, send, sync_spawn, call_soon)``).
+        config: hypercorn ``Config``.
+        context: hypercorn ``WorkerContext`` (``terminated`` = graceful shutdown began).
+        stream: the connection (``trio.SSLStream`` after its handshake, or a socket stream).
+        ssl: whether it is TLS; client, server: (host, port) of both ends.
+        state: the lifespan state copied into every scope.
+    """
+
+    def __init__(self, app: Any, config: Any, context: Any, stream: Any, *, ssl: bool,
+                 client: Any, server: Any, state: dict[str, Any]) -> None:
+        self.app = app
+        self.config = config
+        self.context = context
+        self.stream = stream
+        self.scheme = "https" if ssl else "http"
+        self.client = client
+        self.server = server
+        self.state = state
+        self.p = _Parser()
+        self.eof = False
+        self.broken = False
+        self.disconnected = trio.Event()
+        self.idle_scope: trio.CancelScope | None = None
+        self.terminating = False
+        self._ssl_object = getattr(stream, "_ssl_object", None)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def _feed(self, seconds: float) -> None:
+        """Read once from the client (waiting at most ``seconds``) and parse.
+
+        Raises:
+            _Closed: end of stream, broken connection or timeout.
+            httptools.HttpParserError: malformed request.
+        """
+        if self.eof:
+            raise _Closed
+        try:
+            with trio.fail_after(seconds):
+                data = await self.stream.receive_some(READ_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError):
+            self.eof = True
+            raise _Closed from None
+        if not data:
+            self.eof = True
+            raise _Closed
+        if self._ssl_object is not None:
+            data = drain_tls(self._ssl_object, data, READ_BATCH)
+        self.feed(data)
+
+    def feed(self, data: bytes | bytearray) -> None:
+        """Parse ``data``. Raises httptools.HttpParserError on a malformed request."""
+        p = self.p
+        # A head still incomplete after a whole read counts that read too: llhttp keeps a partial
+        # header line to itself, so the callbacks alone would not see a never-ending line.
+        was_in_head = p.in_head
+        try:
+            p.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # The request head (and body, if any) before the upgrade point was parsed; it is
+            # answered as plain HTTP/1.1 and the connection closes after it.
+            if p.current is not None:
+                p.current.upgrade = True
+                p.current.keep_alive = False
+                p.current.complete = True
+            self.eof = True
+        if was_in_head and p.in_head:
+            p.head_bytes += len(data)
+
+    async def _next_request(self) -> _Request | None:
+        """The next request whose head is complete, or None when the connection should end."""
+        p = self.p
+        first = True
+        while not p.ready:
+            if self.terminating:
+                return None
+            if p.in_head and p.head_bytes > self.config.h11_max_incomplete_size:
+                await self._error(431)
+                return None
+            timeout = self.config.keep_alive_timeout if first and not p.in_head else (
+                self.config.read_timeout or self.config.keep_alive_timeout)
+            with trio.CancelScope() as scope:
+                self.idle_scope = scope
+                try:
+                    await self._feed(timeout)
+                except _Closed:
+                    return None
+                except httptools.HttpParserError:
+                    await self._error(400)
+                    return None
+                finally:
+                    self.idle_scope = None
+            if scope.cancelled_caught:
+                return None
+            first = False
+        return p.ready.popleft()
+
+    # --- writing --------------------------------------------------------------------------------
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes; a failure marks the connection broken (later writes are dropped)."""
+        if self.broken:
+            return
+        try:
+            with trio.CancelScope(shield=True):  # a cancelled TLS send leaves the stream unusable
+                await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            self.broken = True
+            self.disconnected.set()
+
+    async def _error(self, status: int) -> None:
+        await self.write(b"HTTP/1.1 %d %s\r\ncontent-length: 0\r\nconnection: close\r\ndate: %s\r\n\r\n"
+                         % (status, _REASONS.get(status, b""), _Date.now()))
+
+    # --- the connection -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve requests until the client closes, a timeout, an error, or server shutdown."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._watch_shutdown)
+            try:
+                served = 0
+                while True:
+                    req = await self._next_request()
+                    if req is None:
+                        break
+                    served += 1
+                    keep = await _Exchange(self, req).run(
+                        last=served >= self.config.keep_alive_max_requests or self.terminating)
+                    if not keep:
+                        break
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _watch_shutdown(self) -> None:
+        await self.context.terminated.wait()
+        self.terminating = True
+        if self.idle_scope is not None:
+            self.idle_scope.cancel()
+
+
+class _Exchange:
+    """One request and its response on an :class:`H1Connection`."""
+
+    def __init__(self, conn: H1Connection, req: _Request) -> None:
+        self.conn = conn
+        self.req = req
+        self.head_sent = False
+        self.started = False
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.done = False            # the last body message was sent
+        self.chunked = False
+        self.length: int | None = None   # content-length the app declared
+        self.sent = 0                # body bytes sent
+        self.close = not req.keep_alive
+        self.continue_sent = False
+        self.body_delivered = False      # the app got the message with more_body False
+        self.no_body = req.method == "HEAD"
+
+    def scope(self) -> dict[str, Any]:
+        req = self.req
+        path, _, query = req.target.partition(b"?")
+        conn = self.conn
+        return {
+            "type": "http",
+            "http_version": req.version,
+            "asgi": {"spec_version": "2.1", "version": "3.0"},
+            "method": req.method,
+            "scheme": conn.scheme,
+            "path": unquote(path.decode("ascii")),
+            "raw_path": path,
+            "query_string": query,
+            "root_path": conn.config.root_path,
+            "headers": req.headers,
+            "client": conn.client,
+            "server": conn.server,
+            "state": conn.state.copy(),
+            "extensions": {},
+        }
+
+    async def run(self, *, last: bool) -> bool:
+        """Call the app; returns whether the connection can serve another request."""
+        conn = self.conn
+        if last:
+            self.close = True
+        try:
+            scope = self.scope()
+        except UnicodeError:
+            await conn._error(400)
+            return False
+        try:
+            await conn.app(scope, self.receive, self.send, trio.to_thread.run_sync, trio.from_thread.run)
+        except Exception:
+            log.exception("Error in ASGI Framework")
+            if not self.started:
+                self.status, self.headers = 500, [(b"content-length", b"0")]
+                self.started = True
+                self.close = True
+                await self._send_body(b"", more=False)
+                return False
+            self.close = True
+        if not self.started:  # the app returned without answering
+            self.status, self.headers, self.started = 500, [(b"content-length", b"0")], True
+            self.close = True
+        if not self.done:
+            if self.head_sent:
+                self.close = True    # the response is incomplete: only closing tells the client
+            else:
+                await self._send_body(b"", more=False)
+        if self.close or conn.broken:
+            return False
+        return await self._finish_request_body()
+
+    async def _finish_request_body(self) -> bool:
+        """Read and drop what the app left of the request body, when that is cheap; else close."""
+        req, conn = self.req, self.conn
+        if req.complete:
+            return True
+        if req.expect_continue and not self.continue_sent:
+            return False  # the client may or may not send the body now: only closing is unambiguous
+        length = _content_length(req.headers)
+        if length is None or length > DRAIN_LIMIT:
+            return False
+        try:
+            with trio.move_on_after(DRAIN_TIMEOUT):
+                while not req.complete:
+                    req.body.clear()
+                    await conn._feed(DRAIN_TIMEOUT)
+        except (_Closed, httptools.HttpParserError):
+            return False
+        req.body.clear()
+        return req.complete
+
+    # --- ASGI receive/send ----------------------------------------------------------------------
+
+    async def receive(self) -> dict[str, Any]:
+        """ASGI receive: the request body in the blocks read so far, then ``http.disconnect`` once
+        the response is complete or the client is gone."""
+        req, conn = self.req, self.conn
+        while True:
+            if req.body or (req.complete and not self.body_delivered):
+                data = req.body[0] if len(req.body) == 1 else b"".join(req.body)
+                req.body.clear()
+                more = not req.complete
+                if not more:
+                    self.body_delivered = True
+                return {"type": "http.request", "body": data, "more_body": more}
+            if req.complete:
+                if not (self.done or conn.broken):
+                    await conn.disconnected.wait()
+                return {"type": "http.disconnect"}
+            if req.expect_continue and not self.continue_sent and not self.head_sent:
+                self.continue_sent = True
+                await conn.write(_CONTINUE)
+            try:
+                await conn._feed(conn.config.read_timeout or inf)
+            except (_Closed, httptools.HttpParserError):
+                self.close = True
+                conn.disconnected.set()
+                return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.started:
+                raise RuntimeError("http.response.start sent twice")
+            self.headers = _valid_headers(message.get("headers", ()))
+            self.status = int(message["status"])
+            self.started = True
+        elif kind == "http.response.body":
+            if not self.started or self.done:
+                raise RuntimeError("http.response.body out of order")
+            await self._send_body(bytes(message.get("body", b"")), more=bool(message.get("more_body", False)))
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r}")
+
+    async def _send_body(self, body: bytes, *, more: bool) -> None:
+        out = b""
+        if not self.head_sent:
+            out = self._head(body, more)
+            self.head_sent = True
+        if not more:
+            self.done = True
+        if self.no_body:
+            body = b""
+        elif self.length is not None:
+            room = self.length - self.sent
+            if len(body) > room:  # more than declared: never send it (the next response would be garbage)
+                body = body[:room]
+                self.close = True
+            self.sent += len(body)
+            if not more and self.sent < self.length:
+                self.close = True
+        elif self.chunked:
+            body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + (b"" if more else b"0\r\n\r\n")
+        if out or body:
+            await self.conn.write(out + body if out else body)
+
+    def _head(self, body: bytes, more: bool) -> bytes:
+        status = self.status
+        if self.conn.terminating:
+            self.close = True
+        lines = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b""))]
+        for name, value in self.headers:
+            lname = name.lower()
+            if lname == b"content-length":
+                self.length = int(value)
+                continue
+            if lname in _OURS:
+                continue
+            lines += (name, b": ", value, b"\r\n")
+        bodiless = status < 200 or status in _NO_BODY
+        if bodiless:
+            self.no_body = True
+            self.length = None
+        elif self.length is not None:
+            lines.append(b"content-length: %d\r\n" % self.length)
+        elif not self.no_body:
+            if not more:
+                self.length = len(body)
+                lines.append(b"content-length: %d\r\n" % self.length)
+            elif self.req.version == "1.1":
+                self.chunked = True
+                lines.append(b"transfer-encoding: chunked\r\n")
+            else:
+                self.close = True  # HTTP/1.0: the end of the body is the end of the connection
+        lines.append(b"date: %s\r\n" % _Date.now())
+        if self.close:
+            lines.append(b"connection: close\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)
+
+
+def _valid_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    """Response headers as (name, value) bytes, stripped; ValueError if one could split the head
+    (CR, LF or NUL in a value, a name that is not a token) or a content-length is not a number."""
+    out = []
+    for name, value in headers:
+        name, value = bytes(name).strip(), bytes(value).strip()
+        if not _TOKEN.fullmatch(name) or _BAD_VALUE.search(value):
+            raise ValueError(f"invalid response header {name!r}")
+        if name.lower() == b"content-length" and not value.isdigit():
+            raise ValueError(f"invalid content-length {value!r}")
+        out.append((name, value))
+    return out
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class _Replay:
+    """A socket stream that first returns bytes already read from it (hand-over to hypercorn)."""
+
+    def __init__(self, stream: Any, data: bytes) -> None:
+        self._stream = stream
+        self._data = data
+        self.socket = stream.socket
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        if self._data:
+            first, self._data = self._data, b""
+            await trio.lowlevel.checkpoint()
+            return first
+        data: bytes | bytearray = await self._stream.receive_some(max_bytes)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+async def serve_connection(server: Any, hypercorn_run: Any) -> None:
+    """Serve a hypercorn ``TCPServer``'s connection: HTTP/1.1 here, anything else by ``hypercorn_run``.
+
+    TLS: after the handshake, ALPN ``h2`` goes to hypercorn (``do_handshake`` is idempotent).
+    Plain TCP: the first bytes are read; the HTTP/2 preface or an ``Upgrade`` (h2c) goes to hypercorn
+    with those bytes replayed.
+    """
+    from hypercorn.utils import parse_socket_addr
+
+    stream = server.stream
+    config = server.config
+    if isinstance(stream, trio.SSLStream):
+        try:
+            with trio.fail_after(config.ssl_handshake_timeout):
+                await stream.do_handshake()
+        except (trio.BrokenResourceError, trio.TooSlowError):
+            await _aclose(stream)
+            return
+        if stream.selected_alpn_protocol() not in (None, "http/1.1"):
+            await hypercorn_run(server)
+            return
+        sock = stream.transport_stream.socket
+        ssl = True
+        first = b""
+    else:
+        sock = stream.socket
+        ssl = False
+        try:
+            with trio.fail_after(config.keep_alive_timeout):
+                first = bytes(await stream.receive_some(READ_SIZE))
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError):
+            await _aclose(stream)
+            return
+        if not first:
+            await _aclose(stream)
+            return
+        head = first.split(b"\r\n\r\n", 1)[0].lower()
+        if first.startswith(H2_PREFACE[:len(first)]) or b"\nupgrade:" in head:
+            server.stream = _Replay(stream, first)
+            await hypercorn_run(server)
+            return
+    try:
+        client = parse_socket_addr(sock.family, sock.getpeername())
+        srv = parse_socket_addr(sock.family, sock.getsockname())
+    except OSError:
+        await _aclose(stream)
+        return
+    conn = H1Connection(server.app, config, server.context, stream, ssl=ssl, client=client, server=srv,
+                        state=dict(server.state))
+    try:
+        if first:
+            try:
+                conn.feed(first)
+            except httptools.HttpParserError:
+                await conn._error(400)
+                return
+        await conn.run()
+    finally:
+        await _aclose(stream)
+
+
+async def _aclose(stream: Any) -> None:
+    with trio.CancelScope(shield=True):
+        try:
+            with trio.move_on_after(1):
+                await stream.aclose()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            pass
