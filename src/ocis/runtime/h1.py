@@ -89,6 +89,7 @@ class _Request:
         "keep_alive",
         "method",
         "target",
+        "too_large",
         "upgrade",
         "version",
     )
@@ -102,13 +103,15 @@ class _Request:
         self.version = "1.1"
         self.upgrade = False
         self.expect_continue = False
+        self.too_large = False       # the head exceeded the limit: answered with 431
         self.method = "GET"
 
 
 class _Parser:
     """httptools callbacks: requests whose head is complete go to ``ready`` in order (pipelining)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_head: int) -> None:
+        self.max_head = max_head     # bytes (hypercorn's h11_max_incomplete_size)
         self.ready: deque[_Request] = deque()
         self.current: _Request | None = None
         self.head_bytes = 0          # size of the current head so far (h11_max_incomplete_size)
@@ -141,6 +144,7 @@ class _Parser:
         req.version = p.get_http_version()
         req.keep_alive = p.should_keep_alive()
         req.upgrade = p.should_upgrade()
+        req.too_large = self.head_bytes > self.max_head
         self.in_head = False
         self.head_bytes = 0
         self.ready.append(req)
@@ -180,8 +184,9 @@ class H1Connection:
         self.client = client
         self.server = server
         self.state = state
-        self.p = _Parser()
-        self.eof = False
+        self.p = _Parser(config.h11_max_incomplete_size)
+        self.eof = False             # nothing more will be read (end of stream, error, upgrade)
+        self.bad = False             # the client sent a malformed request
         self.broken = False
         self.disconnected = trio.Event()
         self.idle_scope: trio.CancelScope | None = None
@@ -194,8 +199,7 @@ class H1Connection:
         """Read once from the client (waiting at most ``seconds``) and parse.
 
         Raises:
-            _Closed: end of stream, broken connection or timeout.
-            httptools.HttpParserError: malformed request.
+            _Closed: end of stream, broken connection or timeout, or nothing more to read.
         """
         if self.eof:
             raise _Closed
@@ -213,7 +217,8 @@ class H1Connection:
         self.feed(data)
 
     def feed(self, data: bytes | bytearray) -> None:
-        """Parse ``data``. Raises httptools.HttpParserError on a malformed request."""
+        """Parse ``data``. A malformed request sets ``bad`` (answered with 400 once the requests
+        before it are served); nothing more is read after it."""
         p = self.p
         # A head still incomplete after a whole read counts that read too: llhttp keeps a partial
         # header line to itself, so the callbacks alone would not see a never-ending line.
@@ -228,6 +233,15 @@ class H1Connection:
                 p.current.keep_alive = False
                 p.current.complete = True
             self.eof = True
+        except httptools.HttpParserError:
+            self.eof = True
+            last = p.current
+            # llhttp refuses bytes after a request that ends the connection (HTTP/1.0, close):
+            # they are ignored, not an error of that request
+            if last is None or not (last.complete and not last.keep_alive):
+                self.bad = True
+                if last is not None and not last.complete:
+                    last.keep_alive = False
         if was_in_head and p.in_head:
             p.head_bytes += len(data)
 
@@ -243,14 +257,16 @@ class H1Connection:
                 return None
             timeout = self.config.keep_alive_timeout if first and not p.in_head else (
                 self.config.read_timeout or self.config.keep_alive_timeout)
+            if self.bad:
+                await self._error(400)
+                return None
             with trio.CancelScope() as scope:
                 self.idle_scope = scope
                 try:
                     await self._feed(timeout)
                 except _Closed:
-                    return None
-                except httptools.HttpParserError:
-                    await self._error(400)
+                    if self.bad:
+                        await self._error(400)
                     return None
                 finally:
                     self.idle_scope = None
@@ -287,6 +303,9 @@ class H1Connection:
                 while True:
                     req = await self._next_request()
                     if req is None:
+                        break
+                    if req.too_large:
+                        await self._error(431)
                         break
                     served += 1
                     keep = await _Exchange(self, req).run(
@@ -376,22 +395,29 @@ class _Exchange:
             return False
         return await self._finish_request_body()
 
-    async def _finish_request_body(self) -> bool:
-        """Read and drop what the app left of the request body, when that is cheap; else close."""
-        req, conn = self.req, self.conn
+    def _can_drain(self) -> bool:
+        """Whether what is left of the request body can be read and dropped after the answer."""
+        req = self.req
         if req.complete:
             return True
         if req.expect_continue and not self.continue_sent:
             return False  # the client may or may not send the body now: only closing is unambiguous
         length = _content_length(req.headers)
-        if length is None or length > DRAIN_LIMIT:
+        return length is not None and length <= DRAIN_LIMIT
+
+    async def _finish_request_body(self) -> bool:
+        """Read and drop what the app left of the request body, when that is cheap; else close."""
+        req, conn = self.req, self.conn
+        if req.complete:
+            return True
+        if not self._can_drain():
             return False
         try:
             with trio.move_on_after(DRAIN_TIMEOUT):
                 while not req.complete:
                     req.body.clear()
                     await conn._feed(DRAIN_TIMEOUT)
-        except (_Closed, httptools.HttpParserError):
+        except _Closed:
             return False
         req.body.clear()
         return req.complete
@@ -419,7 +445,7 @@ class _Exchange:
                 await conn.write(_CONTINUE)
             try:
                 await conn._feed(conn.config.read_timeout or inf)
-            except (_Closed, httptools.HttpParserError):
+            except _Closed:
                 self.close = True
                 conn.disconnected.set()
                 return {"type": "http.disconnect"}
@@ -463,7 +489,7 @@ class _Exchange:
 
     def _head(self, body: bytes, more: bool) -> bytes:
         status = self.status
-        if self.conn.terminating:
+        if self.conn.terminating or not self._can_drain():
             self.close = True
         lines = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b""))]
         for name, value in self.headers:
@@ -591,11 +617,7 @@ async def serve_connection(server: Any, hypercorn_run: Any) -> None:
                         state=dict(server.state))
     try:
         if first:
-            try:
-                conn.feed(first)
-            except httptools.HttpParserError:
-                await conn._error(400)
-                return
+            conn.feed(first)
         await conn.run()
     finally:
         await _aclose(stream)

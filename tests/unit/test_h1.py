@@ -1,0 +1,336 @@
+"""The HTTP/1.1 connection handler (runtime/h1.py) over real loopback TCP, with small ASGI apps.
+
+Each test sends raw bytes exactly as a client would and checks the raw answer: framing, keep-alive,
+pipelining, Expect: 100-continue, errors. The TLS path and the whole server are covered by the
+integration and client tests (litmus, owncloudcmd, rclone, curl all speak HTTP/1.1 through it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import trio
+from hypercorn.config import Config
+from hypercorn.trio.worker_context import WorkerContext
+
+from ocis.runtime import h1
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+class _Server:
+    """What serve_connection needs of hypercorn's TCPServer."""
+
+    def __init__(self, stream: Any, app: App, config: Config, context: WorkerContext) -> None:
+        async def wrapped(scope: Any, receive: Any, send: Any, *_: Any) -> None:
+            await app(scope, receive, send)
+
+        self.stream = stream
+        self.app = wrapped
+        self.config = config
+        self.context = context
+        self.state: dict[str, Any] = {}
+
+
+def _config(**overrides: Any) -> Config:
+    cfg = Config()
+    cfg.keep_alive_timeout = 5
+    for k, v in overrides.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+async def _exchange(app: App, data: bytes | list[bytes], *, config: Config | None = None,
+                    pause: float = 0.0, handed_over: list[bytes] | None = None,
+                    context: WorkerContext | None = None) -> bytes:
+    """Serve one connection with ``app``; send ``data`` (pieces with ``pause`` between them), close
+    our sending side, and return everything the server sent until it closed."""
+    cfg = config or _config()
+    ctx = context or WorkerContext(None)
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listeners[0].socket.getsockname()[1]
+
+    async def hypercorn_run(server: Any) -> None:  # stands in for hypercorn's own protocol
+        assert handed_over is not None
+        handed_over.append(bytes(await server.stream.receive_some(65536)))
+        await server.stream.aclose()
+
+    async def handler(stream: Any) -> None:
+        await h1.serve_connection(_Server(stream, app, cfg, ctx), hypercorn_run)
+
+    out = bytearray()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(trio.serve_listeners, handler, listeners)
+        client = await trio.open_tcp_stream("127.0.0.1", port)
+        for piece in ([data] if isinstance(data, bytes) else data):
+            await client.send_all(piece)
+            if pause:
+                await trio.sleep(pause)
+        await client.send_eof()
+        with trio.fail_after(10):
+            while chunk := await client.receive_some(65536):
+                out += chunk
+        await client.aclose()
+        nursery.cancel_scope.cancel()
+    return bytes(out)
+
+
+def _responses(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """Split a byte stream of responses (content-length or chunked; 1xx have no body)."""
+    out = []
+    rest = raw
+    while rest:
+        head, sep, rest = rest.partition(b"\r\n\r\n")
+        assert sep, f"incomplete head: {head!r}"
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        body = b""
+        if "content-length" in headers:
+            n = int(headers["content-length"])
+            body, rest = rest[:n], rest[n:]
+        elif headers.get("transfer-encoding") == "chunked":
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line, 16)
+                body += rest[:size]
+                rest = rest[size + 2:]
+                if size == 0:
+                    break
+        out.append((status, headers, body))
+    return out
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers with the method, path and the whole request body."""
+    body = b""
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return
+        body += msg.get("body", b"")
+        if not msg.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-path", scope["path"].encode())]})
+    await send({"type": "http.response.body", "body": scope["method"].encode() + b" " + body})
+
+
+def get(path: str = "/", extra: str = "") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode()
+
+
+def put(body: bytes, path: str = "/f", extra: str = "") -> bytes:
+    return f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+
+
+def test_keep_alive_and_length_of_a_single_message_body() -> None:
+    raw = trio.run(_exchange, echo, [get("/a"), put(b"hello", "/b%20c")], )
+    (s1, h1_, b1), (s2, h2_, b2) = _responses(raw)
+    assert (s1, b1, h1_["x-path"]) == (200, b"GET ", "/a")
+    assert (s2, b2, h2_["x-path"]) == (200, b"PUT hello", "/b c")  # path percent-decoded
+    assert h1_["content-length"] == "4" and "date" in h1_ and "connection" not in h1_
+
+
+def test_pipelined_requests_in_one_write_are_answered_in_order() -> None:
+    raw = trio.run(_exchange, echo, put(b"one", "/1") + get("/2") + put(b"three", "/3"))
+    assert [b for _, _, b in _responses(raw)] == [b"PUT one", b"GET ", b"PUT three"]
+
+
+def test_chunked_request_body_reaches_the_app_whole() -> None:
+    req = b"PUT /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    raw = trio.run(_exchange, echo, req)
+    assert _responses(raw)[0][2] == b"PUT hello world"
+
+
+def test_body_arriving_in_pieces() -> None:
+    body = bytes(range(256)) * 1000
+    req = put(body)
+    raw = trio.run(lambda: _exchange(echo, [req[:100], req[100:70000], req[70000:]], pause=0.05))
+    assert _responses(raw)[0][2] == b"PUT " + body
+
+
+def test_streamed_response_is_chunked() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"ab", b"", b"cd"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    (status, headers, body), (_, _, again) = _responses(trio.run(_exchange, app, get() + get()))
+    assert status == 200 and headers["transfer-encoding"] == "chunked" and body == b"abcd" and again == b"abcd"
+
+
+def test_http10_gets_the_body_then_the_connection_closes() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        await send({"type": "http.response.body", "body": b"y"})
+
+    raw = trio.run(_exchange, app, b"GET / HTTP/1.0\r\n\r\n" + get())
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"connection: close" in head and b"transfer-encoding" not in head and body == b"xy"
+
+
+def test_head_and_204_carry_no_body() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        status = 204 if scope["path"] == "/none" else 200
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"5")]})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    raw = trio.run(_exchange, app, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n" + get("/none") + get("/"))
+    # HEAD keeps the length of the GET it stands for, without the bytes; 204 has neither
+    assert raw.count(b"hello") == 1
+    first, second, third = raw.split(b"HTTP/1.1 ")[1:]
+    assert b"content-length: 5" in first and first.endswith(b"\r\n\r\n")
+    assert second.startswith(b"204") and b"content-length" not in second
+    assert third.endswith(b"hello")
+
+
+def test_expect_100_continue_is_answered_when_the_app_reads() -> None:
+    head = b"PUT /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"
+    raw = trio.run(lambda: _exchange(echo, [head, b"abc"], pause=0.2))
+    assert raw.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
+    assert raw.endswith(b"PUT abc")
+
+
+def test_expect_100_continue_refused_without_reading_closes() -> None:
+    async def deny(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b"no"})
+
+    head = b"PUT /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"
+    raw = trio.run(_exchange, deny, head)
+    assert b"100 Continue" not in raw
+    assert raw.count(b"HTTP/1.1 ") == 1 and raw.startswith(b"HTTP/1.1 401 ") and b"connection: close" in raw
+
+
+def test_small_unread_body_is_dropped_and_the_connection_goes_on() -> None:
+    async def ignore(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 403, "headers": []})
+        await send({"type": "http.response.body", "body": b"nope"})
+
+    raw = trio.run(lambda: _exchange(ignore, [put(b"z" * 100_000)[:50_000], put(b"z" * 100_000)[50_000:] + get()],
+                                     pause=0.1))
+    assert [s for s, _, _ in _responses(raw)] == [403, 403]
+
+
+def test_large_unread_body_closes_the_connection() -> None:
+    async def ignore(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 413, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    head = b"PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
+    raw = trio.run(_exchange, ignore, head + b"z" * 1000)
+    assert raw.startswith(b"HTTP/1.1 413 ") and b"connection: close" in raw and raw.count(b"HTTP/1.1") == 1
+
+
+def test_app_error_before_answering_is_a_500() -> None:
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    async def silent(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    for app in (broken, silent):
+        raw = trio.run(_exchange, app, get() + get())
+        assert raw.startswith(b"HTTP/1.1 500 ") and raw.count(b"HTTP/1.1") == 1
+
+
+def test_header_injection_in_a_response_becomes_a_500() -> None:
+    async def bad(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"x-name", b"a\r\nset-cookie: evil=1")]})
+        await send({"type": "http.response.body", "body": b"x"})
+
+    raw = trio.run(_exchange, bad, get())
+    assert raw.startswith(b"HTTP/1.1 500 ") and b"evil" not in raw
+
+
+def test_body_longer_than_its_content_length_is_cut_and_the_connection_closed() -> None:
+    async def liar(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3")]})
+        await send({"type": "http.response.body", "body": b"abcdef"})
+
+    raw = trio.run(_exchange, liar, get() + get())
+    assert raw.endswith(b"\r\n\r\nabc") and raw.count(b"HTTP/1.1") == 1
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"NOT HTTP AT ALL\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n", 431),
+    ([b"GET / HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"a" * 20_000, b"a" * 20_000], 431),
+])
+def test_malformed_or_oversized_requests(data: bytes | list[bytes], status: int) -> None:
+    raw = trio.run(lambda: _exchange(echo, data, pause=0.1))
+    assert raw.startswith(b"HTTP/1.1 %d " % status) and b"connection: close" in raw
+
+
+def test_connection_close_request_is_honoured() -> None:
+    raw = trio.run(_exchange, echo, get(extra="Connection: close\r\n") + get("/never"))
+    assert raw.count(b"HTTP/1.1 200") == 1 and b"connection: close" in raw
+
+
+def test_plain_http2_preface_is_handed_to_hypercorn_with_its_bytes() -> None:
+    handed: list[bytes] = []
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    trio.run(lambda: _exchange(echo, preface, handed_over=handed))
+    assert handed == [preface]
+
+
+def test_h2c_upgrade_request_is_handed_to_hypercorn() -> None:
+    handed: list[bytes] = []
+    req = get(extra="Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n")
+    trio.run(lambda: _exchange(echo, req, handed_over=handed))
+    assert handed == [req]
+
+
+def test_idle_connection_closes_after_the_keep_alive_timeout() -> None:
+    async def main() -> float:
+        t0 = trio.current_time()
+        # one request, then the client stays silent (its send side open) until the server closes
+        cfg = _config(keep_alive_timeout=0.3)
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        port = listeners[0].socket.getsockname()[1]
+
+        async def handler(stream: Any) -> None:
+            await h1.serve_connection(_Server(stream, echo, cfg, WorkerContext(None)), None)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, handler, listeners)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(get())
+            with trio.fail_after(5):
+                while await client.receive_some(65536):
+                    pass
+            nursery.cancel_scope.cancel()
+        return trio.current_time() - t0
+
+    assert 0.25 < trio.run(main) < 3
+
+
+def test_server_shutdown_closes_idle_connections() -> None:
+    async def main() -> bytes:
+        ctx = WorkerContext(None)
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        port = listeners[0].socket.getsockname()[1]
+
+        async def handler(stream: Any) -> None:
+            await h1.serve_connection(_Server(stream, echo, _config(keep_alive_timeout=60), ctx), None)
+
+        out = bytearray()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, handler, listeners)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(get())
+            await trio.sleep(0.2)
+            await ctx.terminated.set()
+            with trio.fail_after(5):
+                while chunk := await client.receive_some(65536):
+                    out += chunk
+            nursery.cancel_scope.cancel()
+        return bytes(out)
+
+    assert trio.run(main).startswith(b"HTTP/1.1 200 ")
