@@ -53,6 +53,7 @@ H2_PREFACE = b"PRI * HTTP/2.0"
 _REASONS = {int(s): s.phrase.encode("latin-1") for s in HTTPStatus}
 _BAD_VALUE = re.compile(rb"[\x00\r\n]")
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_GOOD_NAMES: set[bytes] = set()   # header names already seen valid (our apps use a few dozen)
 _NO_BODY = frozenset((204, 304))
 _OURS = frozenset((b"transfer-encoding", b"connection", b"date"))   # framing and date are set here
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -528,11 +529,17 @@ def _valid_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     out = []
     for name, value in headers:
         name, value = bytes(name).strip(), bytes(value).strip()
-        if not _TOKEN.fullmatch(name) or _BAD_VALUE.search(value):
-            raise ValueError(f"invalid response header {name!r}")
-        if name.lower() == b"content-length" and not value.isdigit():
-            raise ValueError(f"invalid content-length {value!r}")
+        if name not in _GOOD_NAMES:
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(f"invalid response header name {name!r}")
+            if len(_GOOD_NAMES) < 512:
+                _GOOD_NAMES.add(name)
         out.append((name, value))
+        if len(name) == 14 and name.lower() == b"content-length" and not value.isdigit():
+            raise ValueError(f"invalid content-length {value!r}")
+    # one scan over all values instead of one per header (the separator is allowed in values)
+    if _BAD_VALUE.search(b"\t".join(v for _, v in out)):
+        raise ValueError("CR, LF or NUL in a response header value")
     return out
 
 
