@@ -33,3 +33,15 @@ def test_upload_fsyncs_only_when_asked(tmp_path: Path, monkeypatch: pytest.Monke
     _, fh = fs.open_blob(USER, "/a.txt")
     with fh:
         assert fh.read() == b"abc"
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+def test_write_file_fsyncs_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool) -> None:
+    fs = open_storage(tmp_path / "s", fsync=fsync)
+    fs.home(USER)
+    calls: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    info, created = fs.write_file(USER, "/a.txt", b"abc")
+    assert created and info.size == 3
+    assert bool(calls) is fsync

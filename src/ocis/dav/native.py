@@ -300,16 +300,14 @@ def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> Upload:
 
 def _put_small(ctx: Ctx, body: bytes, length: int, if_none_match: bool, mtime: float | None,
                checksum: tuple[str, str] | None, if_match: str | None) -> tuple[NodeInfo, bool]:
-    """A whole small PUT in one worker-thread call: checks, write, commit."""
-    upload = _prepare_put(ctx, length, if_none_match)
-    try:
-        if len(body) != length:
-            raise BadRequest(f"expected {length} bytes, received {len(body)}")
-        if body:
-            upload.write(body)
-        return upload.commit(mtime=mtime, checksum=checksum, if_match=if_match)
-    finally:
-        upload.abort()  # a no-op after commit
+    """A whole small PUT in one worker-thread call: ``Storage.write_file`` resolves the path once
+    and makes the checks ``_prepare_put`` + upload + commit make, in the same order; the lock
+    check runs as its ``precheck``."""
+    if len(body) != length:
+        raise BadRequest(f"expected {length} bytes, received {len(body)}")
+    return ctx.storage.write_file(ctx.space_id, ctx.path, body, mtime=mtime, checksum=checksum,
+                                  if_match=if_match, if_none_match=if_none_match,
+                                  precheck=lambda existing: _check_locks(ctx, existing))
 
 
 async def _read_body(receive: Receive) -> bytes | None:

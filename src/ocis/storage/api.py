@@ -12,7 +12,7 @@ Times are float seconds since the epoch (UTC); sizes are bytes; etags are unquot
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -33,6 +33,7 @@ class NodeInfo:
         etag: unquoted entity tag; a folder's changes whenever anything below it changes.
         owner_id: user id of the space owner.
         checksums: for files, ``{"SHA1": hex, "MD5": hex, "ADLER32": hex}``; empty for folders.
+            Read-only: storages may hand out the same NodeInfo (and dict) for an unchanged node.
         mimetype: content type guessed from the name; ``httpd/unix-directory`` for folders.
     """
 
@@ -371,6 +372,19 @@ class Storage(TrashBin, Versions, Favorites, Search, Protocol):
 
         ``length`` (if known) is checked against the quota up front.
         Raises Conflict (parent missing, or ``path`` is a folder), InsufficientStorage.
+        """
+
+    def write_file(self, space_id: str, path: str, data: bytes, *, mtime: float | None = None,
+                   checksum: tuple[str, str] | None = None, if_match: str | None = None,
+                   if_none_match: bool = False,
+                   precheck: Callable[[NodeInfo | None], None] | None = None) -> tuple[NodeInfo, bool]:
+        """Write a whole file in one call (for small ones): the effect of ``stat`` + ``begin_upload``
+        + ``write`` + ``commit``, with the path resolved once and every check made under the
+        storage's write lock, in this order: a folder at ``path`` (Conflict); ``if_none_match``
+        and the file exists (PreconditionFailed); ``precheck(the existing file or None)``, which
+        may raise anything (e.g. lock checks); parent missing or a file (Conflict); quota
+        (InsufficientStorage); ``checksum`` (ChecksumMismatch); ``if_match`` (PreconditionFailed).
+        Returns and keeps revisions as :meth:`Upload.commit`. On any error nothing is visible.
         """
 
     def open_blob(self, space_id: str, path: str) -> tuple[NodeInfo, BinaryIO]:

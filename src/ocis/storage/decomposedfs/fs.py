@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,7 +21,7 @@ from ocis.storage.decomposedfs.revisions import RevisionsMixin
 from ocis.storage.decomposedfs.sessions import Sessions
 from ocis.storage.decomposedfs.trash import TrashMixin
 from ocis.storage.decomposedfs.tree import Tree, check_id
-from ocis.storage.decomposedfs.upload import FileUpload, check_length
+from ocis.storage.decomposedfs.upload import FileUpload, check_length, write_whole
 
 
 class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
@@ -146,6 +146,14 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
 
         check_length(length, remaining())
         return FileUpload(self.tree, space_id, path, remaining, lambda: self.quota(space_id))
+
+    def write_file(self, space_id: str, path: str, data: bytes, *, mtime: float | None = None,
+                   checksum: tuple[str, str] | None = None, if_match: str | None = None,
+                   if_none_match: bool = False,
+                   precheck: Callable[[NodeInfo | None], None] | None = None) -> tuple[NodeInfo, bool]:
+        return write_whole(self.tree, space_id, path, data, quota_total=lambda: self._quota_for(space_id),
+                           mtime=mtime, checksum=checksum, if_match=if_match, if_none_match=if_none_match,
+                           precheck=precheck)
 
     def set_mtime(self, space_id: str, path: str, mtime: float) -> NodeInfo:
         tree = self.tree

@@ -46,8 +46,10 @@ def _as_revision(node_id: str, key: str, rev: dict[str, Any]) -> Revision:
 
 def prune_revisions(tree: Tree, node_id: str) -> None:
     """Apply the configured count and age limits to a file's revisions. Caller holds the lock."""
+    if not (tree.max_revisions or tree.max_revision_age):
+        return  # no limits (the default): not even a stat
     revdir = tree.revisions / node_id
-    if not revdir.is_dir() or not (tree.max_revisions or tree.max_revision_age):
+    if not revdir.is_dir():
         return
     keys = sorted(os.listdir(revdir), key=int, reverse=True)  # newest first
     cutoff_ns = (time.time() - tree.max_revision_age) * 1e9 if tree.max_revision_age else None

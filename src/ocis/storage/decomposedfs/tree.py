@@ -19,6 +19,7 @@ Every change propagates a new tree mtime (hence etag) and the size delta to all 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,17 @@ def check_id(node_id: str) -> str:
     if not node_id or not set(node_id) <= _SAFE_ID_CHARS or len(node_id) > 64:
         raise NotFound("no such node")
     return node_id
+
+
+def _create_empty(path: str) -> None:
+    """Create an empty regular file (FileExistsError if there is one): one mknod where allowed
+    (Linux lets anyone create regular files so), else open + close."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFREG)
+    except FileExistsError:
+        raise
+    except (OSError, AttributeError):  # e.g. macOS (mknod needs root), a FUSE mount without mknod
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
 
 
 class Tree:
@@ -78,7 +90,7 @@ class Tree:
             raise NotFound("no such node") from None
 
     def write(self, node_id: str, rec: Record) -> None:
-        self.meta.write(self.node_path(node_id), rec)
+        self.meta.write(self._node_prefix + node_id, rec)
 
     def props_path(self, node_id: str) -> Path:
         return self.nodes / f"{node_id}.props"
@@ -107,11 +119,11 @@ class Tree:
 
     def create_node(self, node_id: str, rec: Record) -> None:
         """Create the node's inode and record (not yet linked into a folder)."""
-        path = self.node_path(node_id)
+        path = self._node_prefix + node_id
         if rec.get("d"):
-            path.mkdir()
+            os.mkdir(path)
         else:
-            path.touch(exist_ok=False)
+            _create_empty(path)
         self.write(node_id, rec)
 
     def ensure_space(self, space_id: str, owner_id: str) -> None:
@@ -163,14 +175,27 @@ class Tree:
             Conflict: the parent does not exist or is a file (RFC 4918 §9.3.1, §9.7.1).
             BadRequest: invalid name, or the path is the root.
         """
+        parent_id, parent_path, name, parent = self.find_parent(space_id, path)
+        if parent_id is None:
+            raise Conflict("parent folder does not exist")
+        if parent is None:
+            raise Conflict("parent is not a folder")
+        return parent_id, parent_path, name
+
+    def find_parent(self, space_id: str, path: str) -> tuple[str | None, str, str, Record | None]:
+        """(parent id, parent path, name, parent record) of ``path``; the id is None if the parent
+        does not exist, the record None if it is not a folder (see :meth:`resolve_parent`).
+
+        Raises:
+            BadRequest: invalid name, or the path is the root.
+        """
         parent_path, name = names.parent_and_name(path)
         try:
             parent_id, _ = self.resolve(space_id, parent_path)
         except NotFound:
-            raise Conflict("parent folder does not exist") from None
-        if not self.read(parent_id).get("d"):
-            raise Conflict("parent is not a folder")
-        return parent_id, parent_path, name
+            return None, parent_path, name, None
+        rec = self.read(parent_id)
+        return parent_id, parent_path, name, rec if rec.get("d") else None
 
     def path_of(self, node_id: str) -> tuple[str, Record]:
         """Path (within its space) of a live node, and its record.
@@ -231,14 +256,21 @@ class Tree:
 
     # --- propagation -------------------------------------------------------------------------
 
-    def propagate(self, node_id: str, size_delta: int, when: float | None = None, stop: str | None = None) -> None:
+    def propagate(self, node_id: str, size_delta: int, when: float | None = None, stop: str | None = None,
+                  known: dict[str, Record] | None = None) -> None:
         """Give ``node_id`` and every ancestor a newer tree mtime (so a new etag) and add
         ``size_delta`` bytes to their tree sizes; ``stop`` ends the walk after that node (inside
-        a deleted subtree, whose root still names its former parent). Caller holds the lock."""
+        a deleted subtree, whose root still names its former parent). Caller holds the lock.
+
+        ``known``: records the caller read under the same hold of the lock and has not changed
+        since (they are current: writers hold the lock), by node id; used instead of reading again.
+        """
         t = now() if when is None else when
         cur: str = node_id
         for _ in range(4096):
-            rec = self.read(cur)
+            rec = known.pop(cur, None) if known else None
+            if rec is None:
+                rec = self.read(cur)
             # strictly increasing, so the etag changes even within the clock's resolution
             rec["tm"] = max(t, float(rec.get("tm", 0.0)) + 1e-6)
             rec["ts"] = max(0, int(rec.get("ts", 0)) + size_delta)

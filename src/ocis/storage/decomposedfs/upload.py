@@ -16,10 +16,28 @@ from ocis.core.checksums import Hasher
 from ocis.core.errors import ChecksumMismatch, Conflict, InsufficientStorage, PreconditionFailed
 from ocis.core.timeutil import now
 from ocis.storage.api import NodeInfo, Quota
-from ocis.storage.decomposedfs.node import etag_of, to_info
+from ocis.storage.decomposedfs.node import Record, etag_of, size_of, to_info
 
 if TYPE_CHECKING:
     from ocis.storage.decomposedfs.tree import Tree
+
+
+def write_new_file(path: str, data: bytes, fsync: bool) -> None:
+    """Create ``path`` (it must not exist) with ``data``; fsync it if asked. os.open/os.write: a
+    buffered file object would add fstat, ioctl and lseek calls."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        _write_all(fd, data)
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class FileUpload:
@@ -32,8 +50,8 @@ class FileUpload:
         self._path = path
         self._remaining_quota = remaining_quota  # estimate while streaming (overwrite frees old size)
         self._space_quota = space_quota          # exact check at commit, under the tree lock
-        self._tmp = tree.uploads / uuid.uuid4().hex
-        self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in commit/abort
+        self._tmp = f"{tree.uploads}{os.sep}{uuid.uuid4().hex}"
+        self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         self._hasher = Hasher()
         self._size = 0
         self._done = False
@@ -49,26 +67,33 @@ class FileUpload:
         if left is not None and self._size + len(data) > left:
             self.abort()
             raise InsufficientStorage("quota exceeded")
-        self._fh.write(data)
+        _write_all(self._fd, data)
         self._hasher.update(data)
         self._size += len(data)
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
 
     def abort(self) -> None:
         if self._done:
             return
         self._done = True
-        self._fh.close()
-        self._tmp.unlink(missing_ok=True)
+        self._close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
 
     def commit(self, *, mtime: float | None = None, checksum: tuple[str, str] | None = None,
                if_match: str | None = None) -> tuple[NodeInfo, bool]:
         if self._done:
             raise ValueError("upload already finished")
         try:
-            self._fh.flush()
             if self._tree.fsync:
-                os.fsync(self._fh.fileno())
-            self._fh.close()
+                os.fsync(self._fd)
+            self._close()
             return commit_content(self._tree, self._space_id, self._path, self._tmp, self._size,
                                   self._hasher.digests(), quota=self._space_quota, mtime=mtime,
                                   checksum=checksum, if_match=if_match)
@@ -79,7 +104,14 @@ class FileUpload:
             self._done = True
 
 
-def commit_content(tree: Tree, space_id: str, path: str, content: Path, size: int, digests: dict[str, str],
+def _check_checksum(checksum: tuple[str, str] | None, digests: dict[str, str]) -> None:
+    if checksum is not None and digests.get(checksum[0]) != checksum[1]:
+        raise ChecksumMismatch(
+            f"the {checksum[0]} checksum of the content is {digests.get(checksum[0])}, the client sent {checksum[1]}"
+        )
+
+
+def commit_content(tree: Tree, space_id: str, path: str, content: Path | str, size: int, digests: dict[str, str],
                    *, quota: Callable[[], Quota], mtime: float | None = None,
                    checksum: tuple[str, str] | None = None, if_match: str | None = None) -> tuple[NodeInfo, bool]:
     """Make the finished file ``content`` (in uploads/) the node at ``path``, atomically.
@@ -97,56 +129,129 @@ def commit_content(tree: Tree, space_id: str, path: str, content: Path, size: in
         ChecksumMismatch, PreconditionFailed, Conflict, InsufficientStorage. ``content`` is left in
         place on error (the caller discards it).
     """
-    if checksum is not None and digests.get(checksum[0]) != checksum[1]:
-        raise ChecksumMismatch(
-            f"the {checksum[0]} checksum of the content is {digests.get(checksum[0])}, the client sent {checksum[1]}"
-        )
+    _check_checksum(checksum, digests)
     with tree.lock:
-        parent_id, parent_path, name = tree.resolve_parent(space_id, path)
+        parent_id, parent_path, name, parent = tree.find_parent(space_id, path)
+        if parent_id is None:
+            raise Conflict("parent folder does not exist")
+        if parent is None:
+            raise Conflict("parent is not a folder")
+        known: dict[str, Record] = {parent_id: parent}
         existing = tree.child_id(parent_id, name)
         old = tree.read(existing) if existing else None
         if old is not None and old.get("d"):
             raise Conflict("a folder exists at that path")
-        if if_match is not None:
-            if old is None:
-                raise PreconditionFailed("the file does not exist")
-            if if_match != "*" and existing and if_match != etag_of(existing, old):
-                raise PreconditionFailed("the file has changed (etag mismatch)")
+        _check_if_match(if_match, existing, old)
         old_size = int(old.get("bs", 0)) if old else 0
         q = quota()
         if q.total is not None and q.used - old_size + size > q.total:
             raise InsufficientStorage("quota exceeded")
+        return _place(tree, space_id, parent_id, parent_path, name, existing, old, content, uuid.uuid4().hex,
+                      size, digests, mtime, known)
 
-        blob_id = uuid.uuid4().hex
-        os.rename(content, tree.blobs / blob_id)
-        t = now()
-        rec_mtime = t if mtime is None else mtime
-        if old is not None and existing is not None:
-            node_id = existing
-            keep_revision(tree, node_id, old)
-            rec = dict(old)
-            rec.update({"b": blob_id, "bs": size, "m": rec_mtime, "cs": digests})
-            tree.write(node_id, rec)
-            created = False
-        else:
-            node_id = str(uuid.uuid4())
-            rec = {"n": name, "p": parent_id, "s": space_id, "o": tree.read(parent_id).get("o", ""),
-                   "d": False, "m": rec_mtime, "b": blob_id, "bs": size, "cs": digests}
-            tree.create_node(node_id, rec)
-            tree.link(parent_id, name, node_id)  # the moment the file becomes visible
-            created = True
-        tree.propagate(parent_id, size - old_size, t)
-        return to_info(node_id, rec, parent_path.rstrip("/") + "/" + name), created
+
+def write_whole(tree: Tree, space_id: str, path: str, data: bytes, *, quota_total: Callable[[], int | None],
+                mtime: float | None = None, checksum: tuple[str, str] | None = None, if_match: str | None = None,
+                if_none_match: bool = False,
+                precheck: Callable[[NodeInfo | None], None] | None = None) -> tuple[NodeInfo, bool]:
+    """``DecomposedFS.write_file``: the content is written aside first, then every check runs and
+    the file is placed under one hold of the tree lock, resolving the path once. The checks come
+    in the order a ``stat`` + ``begin_upload`` + ``write`` + ``commit`` sequence makes them."""
+    digests_of = Hasher()
+    digests_of.update(data)
+    digests = digests_of.digests()
+    blob_id = uuid.uuid4().hex  # the upload file becomes the blob under the same (unique) name
+    tmp = f"{tree.uploads}{os.sep}{blob_id}"
+    write_new_file(tmp, data, tree.fsync)
+    try:
+        with tree.lock:
+            parent_id, parent_path, name, parent = tree.find_parent(space_id, path)
+            existing = tree.child_id(parent_id, name) if parent_id is not None and parent is not None else None
+            old = tree.read(existing) if existing else None
+            if old is not None and old.get("d"):
+                raise Conflict("a folder exists at that path")
+            if if_none_match and old is not None:
+                raise PreconditionFailed("the file exists (If-None-Match: *)")
+            if precheck is not None:
+                full_path = parent_path.rstrip("/") + "/" + name
+                precheck(to_info(existing, old, full_path) if existing and old is not None else None)
+            if parent_id is None:
+                raise Conflict("parent folder does not exist")
+            if parent is None:
+                raise Conflict("parent is not a folder")
+            known: dict[str, Record] = {parent_id: parent}
+            old_size = int(old.get("bs", 0)) if old else 0
+            total = quota_total()
+            if total is not None:
+                root = known.get(space_id)
+                if root is None:
+                    root = known[space_id] = tree.read(space_id)
+                if size_of(root) - old_size + len(data) > total:
+                    raise InsufficientStorage("quota exceeded")
+            _check_checksum(checksum, digests)
+            _check_if_match(if_match, existing, old)
+            return _place(tree, space_id, parent_id, parent_path, name, existing, old, tmp, blob_id,
+                          len(data), digests, mtime, known)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass  # placed as the blob before the failure
+        raise
+
+
+def _check_if_match(if_match: str | None, existing: str | None, old: Record | None) -> None:
+    if if_match is not None:
+        if old is None:
+            raise PreconditionFailed("the file does not exist")
+        if if_match != "*" and existing and if_match != etag_of(existing, old):
+            raise PreconditionFailed("the file has changed (etag mismatch)")
+
+
+def _place(tree: Tree, space_id: str, parent_id: str, parent_path: str, name: str, existing: str | None,
+           old: Record | None, content: Path | str, blob_id: str, size: int, digests: dict[str, str],
+           mtime: float | None, known: dict[str, Record]) -> tuple[NodeInfo, bool]:
+    """The checked content becomes the node (caller holds the lock). ``known``: current records
+    by id, at least the parent's (see ``Tree.propagate``)."""
+    os.rename(content, f"{tree.blobs}{os.sep}{blob_id}")
+    t = now()
+    rec_mtime = t if mtime is None else mtime
+    old_size = int(old.get("bs", 0)) if old else 0
+    if old is not None and existing is not None:
+        node_id = existing
+        keep_revision(tree, node_id, old)
+        rec = dict(old)
+        rec.update({"b": blob_id, "bs": size, "m": rec_mtime, "cs": digests})
+        tree.write(node_id, rec)
+        created = False
+    else:
+        node_id = str(uuid.uuid4())
+        rec = {"n": name, "p": parent_id, "s": space_id, "o": known[parent_id].get("o", ""),
+               "d": False, "m": rec_mtime, "b": blob_id, "bs": size, "cs": digests}
+        tree.create_node(node_id, rec)
+        tree.link(parent_id, name, node_id)  # the moment the file becomes visible
+        created = True
+    tree.propagate(parent_id, size - old_size, t, known=known)
+    return to_info(node_id, rec, parent_path.rstrip("/") + "/" + name), created
 
 
 def keep_revision(tree: Tree, node_id: str, old: dict[str, object]) -> None:
     """Record the previous content of an overwritten file as a revision (``revisions/<id>/<ns>``)."""
-    revdir = tree.revisions / node_id
-    revdir.mkdir(exist_ok=True)
-    key = f"{time.time_ns()}"
+    revdir = f"{tree.revisions}{os.sep}{node_id}"
     data = msgpack.packb({"b": old.get("b"), "bs": old.get("bs"), "m": old.get("m"),
                           "cs": old.get("cs", {})}, use_bin_type=True)
-    (revdir / key).write_bytes(data)
+    key = time.time_ns()
+    while True:
+        try:
+            write_new_file(f"{revdir}{os.sep}{key}", data, fsync=False)
+            break
+        except FileNotFoundError:  # the file's first revision
+            try:
+                os.mkdir(revdir)
+            except FileExistsError:
+                pass
+        except FileExistsError:  # two revisions within one clock tick: keys must stay unique
+            key += 1
     from ocis.storage.decomposedfs.revisions import prune_revisions
 
     prune_revisions(tree, node_id)
