@@ -30,11 +30,12 @@ from ocis.core import names
 from ocis.core.errors import Conflict, NotFound
 from ocis.core.timeutil import now
 from ocis.storage.api import NodeInfo
-from ocis.storage.decomposedfs.metadata import MetadataBackend
+from ocis.storage.decomposedfs.metadata import MetadataBackend, unpack
 from ocis.storage.decomposedfs.node import Record, to_info
 from ocis.storage.decomposedfs.search import NameIndex
 
 _SAFE_ID_CHARS = frozenset("0123456789abcdefABCDEF-")
+_MAX_INFOS = 4096  # NodeInfo cache entries (~1.5 KiB each); cleared when full
 
 
 def check_id(node_id: str) -> str:
@@ -76,6 +77,12 @@ class Tree:
         self.max_revisions = 0           # keep at most this many revisions per file (0 = no limit)
         self.max_revision_age = 0.0      # drop revisions older than this many seconds (0 = no limit)
         self.fsync = True                # fsync uploaded content before it becomes visible
+        # Spaces seen to exist. Nothing removes a space, so once seen one need not be checked again.
+        self._known_spaces: set[str] = set()
+        # node id -> (packed record, NodeInfo made from it): ``info`` still reads the record every
+        # time, and reuses the NodeInfo only if the bytes (and the path) are the same, since
+        # ``to_info`` is a pure function of (id, record, path). Saves unpack + md5 + dataclass.
+        self._infos: dict[str, tuple[bytes, NodeInfo]] = {}
 
     # --- records -----------------------------------------------------------------------------
 
@@ -157,9 +164,11 @@ class Tree:
             BadRequest: a segment is not a valid name.
         """
         parts = names.split_path(path)
-        check_id(space_id)
-        if not (self.spaces / space_id).is_symlink():
-            raise NotFound("no such space")
+        if space_id not in self._known_spaces:
+            check_id(space_id)
+            if not (self.spaces / space_id).is_symlink():
+                raise NotFound("no such space")
+            self._known_spaces.add(space_id)
         node_id = space_id
         for name in parts:
             child = self.child_id(node_id, name)
@@ -221,7 +230,19 @@ class Tree:
         raise NotFound("tree too deep")
 
     def info(self, node_id: str, path: str) -> NodeInfo:
-        return to_info(node_id, self.read(node_id), path)
+        try:
+            raw = self.meta.read_raw(self._node_prefix + node_id)
+        except FileNotFoundError:
+            raise NotFound("no such node") from None
+        infos = self._infos
+        hit = infos.get(node_id)
+        if hit is not None and hit[0] == raw and hit[1].path == path:
+            return hit[1]
+        info = to_info(node_id, unpack(raw), path)
+        if len(infos) >= _MAX_INFOS:
+            infos.clear()
+        infos[node_id] = (raw, info)  # a racing thread may store another; each entry is self-consistent
+        return info
 
     def list_children(self, node_id: str) -> list[tuple[str, str]]:
         """(name, child id) pairs of a folder, sorted by name."""
@@ -295,6 +316,7 @@ class Tree:
         """Delete a node's inode, record, props, blob and revisions from disk (purge)."""
         path = self.node_path(node_id)
         self.meta.remove(path)
+        self._infos.pop(node_id, None)
         self.write_props(node_id, {})
         if rec.get("d"):
             for entry in os.scandir(path):
