@@ -143,3 +143,45 @@ def test_mkcol_on_existing_same_as_wsgidav(app: Any, url: str, headers: dict[str
         (r2.status_code, r2.headers.get("content-type"), r2.content)
     if not headers:
         assert r1.status_code == (409 if "missing" in url else 405)
+
+
+def test_repeated_body_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    real = propfind_native._parse_names
+    monkeypatch.setattr(propfind_native, "_parse_names", lambda b: (calls.append(b), real(b))[1])
+    monkeypatch.setattr(propfind_native, "_names_cache", {})
+    body = f'<d:propfind {D}><d:prop><d:getetag/></d:prop></d:propfind>'.encode()
+    other = f'<d:propfind {D}><d:prop><d:getetag/><d:displayname/></d:prop></d:propfind>'.encode()
+    assert propfind_native.parse_names(body) == ("{DAV:}getetag",)
+    assert propfind_native.parse_names(body) == ("{DAV:}getetag",)
+    assert propfind_native.parse_names(other) == ("{DAV:}getetag", "{DAV:}displayname")  # not the cached one
+    assert propfind_native.parse_names(b"<not xml") is None
+    assert propfind_native.parse_names(b"<not xml") is None
+    assert calls == [body, other, b"<not xml"]
+
+
+def test_unsafe_body_refused_every_time(app: Any) -> None:
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]>'
+            b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>')
+    for _ in range(2):
+        r = request(app, "PROPFIND", "/remote.php/webdav/Folder", content=bomb, headers={"Depth": "0"})
+        assert r.status_code == 400
+    for _ in range(2):
+        r = request(app, "PROPFIND", "/remote.php/webdav/Folder", content=DESKTOP.encode(), headers={"Depth": "0"})
+        assert r.status_code == 207
+
+
+def test_changes_show_in_repeated_propfind(app: Any, fs: DecomposedFS, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches on the way (body, node snapshots, rendered entries) never hide a change."""
+    url = "/remote.php/webdav/Folder"
+    first = _propfind(app, url, DESKTOP, "1", True, monkeypatch)
+    assert _propfind(app, url, DESKTOP, "1", True, monkeypatch) == first
+    etag = fs.stat(USER, "/Folder/a.txt").etag
+    assert etag in first[2].decode()
+    put(fs, "/Folder/a.txt", b"changed content")
+    fs.move(USER, "/Folder/photo.png", "/Folder/photo2.png")
+    second = _propfind(app, url, DESKTOP, "1", True, monkeypatch)
+    text = second[2].decode()
+    assert etag not in text and fs.stat(USER, "/Folder/a.txt").etag in text
+    assert "<d:getcontentlength>15</d:getcontentlength>" in text and "photo2.png" in text
+    assert second == _propfind(app, url, DESKTOP, "1", False, monkeypatch)

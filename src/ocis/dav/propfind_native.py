@@ -47,9 +47,29 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 Render = Callable[[NodeInfo], "tuple[str, bool]"]
 
 
-def parse_names(body: bytes) -> list[str] | None:
+def parse_names(body: bytes) -> tuple[str, ...] | None:
     """The property names of a ``<d:propfind><d:prop>…`` body, or None if it is anything else
-    (empty, allprop, propname, malformed, or names this module does not serve)."""
+    (empty, allprop, propname, malformed, or names this module does not serve).
+
+    Answers are kept by the body's exact bytes (clients send the same body every time), so a
+    repeated body is not parsed again; small bodies only, at most ``_NAMES_MAX`` of them."""
+    try:
+        return _names_cache[body]
+    except KeyError:
+        pass
+    names = _parse_names(body)
+    if len(body) <= _NAMES_MAX_BODY:
+        if len(_names_cache) >= _NAMES_MAX:
+            _names_cache.clear()
+        _names_cache[body] = names
+    return names
+
+
+_names_cache: dict[bytes, tuple[str, ...] | None] = {}
+_NAMES_MAX, _NAMES_MAX_BODY = 64, 8192
+
+
+def _parse_names(body: bytes) -> tuple[str, ...] | None:
     if not body.strip():
         return None
     try:
@@ -72,7 +92,7 @@ def parse_names(body: bytes) -> list[str] | None:
         return None
     if not all(n in _DAV_LIVE or n.startswith(_OC_PREFIX) for n in names):
         return None
-    return names
+    return tuple(names)
 
 
 def _qname(name: str) -> str:
@@ -180,7 +200,7 @@ def _renderer(name: str, req: _Request) -> Render:
     return lambda i: (empty, False)  # creationdate: our resources have none
 
 
-def render(base: str, nodes: list[NodeInfo], names: list[str], req: _Request) -> bytes:
+def render(base: str, nodes: list[NodeInfo], names: tuple[str, ...], req: _Request) -> bytes:
     """The multistatus for ``nodes`` (the requested resource first)."""
     renderers = [_renderer(n, req) for n in names]
     parts = [MULTISTATUS_HEAD]
@@ -205,7 +225,7 @@ def render(base: str, nodes: list[NodeInfo], names: list[str], req: _Request) ->
     return "".join(parts).encode("utf-8")
 
 
-def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, names: list[str],
+def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, names: tuple[str, ...],
             req: _Request) -> tuple[bytes, bool] | None:
     """Stat (and list) and render, in a worker thread: (body, is a folder), or None to let
     wsgidav answer (the resource is missing or the storage raised)."""
