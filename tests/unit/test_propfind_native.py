@@ -185,3 +185,20 @@ def test_changes_show_in_repeated_propfind(app: Any, fs: DecomposedFS, monkeypat
     assert etag not in text and fs.stat(USER, "/Folder/a.txt").etag in text
     assert "<d:getcontentlength>15</d:getcontentlength>" in text and "photo2.png" in text
     assert second == _propfind(app, url, DESKTOP, "1", False, monkeypatch)
+
+
+def test_per_user_values_never_cached(app: Any, fs: DecomposedFS, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Favorites and quota are not properties of the node: they show their change although the
+    node (and its cached entry) did not change."""
+    url = "/remote.php/webdav/Folder"
+    node = fs.stat(USER, "/Folder/a.txt").id
+    before = _propfind(app, url, WEB, "1", True, monkeypatch)[2].decode()
+    assert "<oc:favorite>1</oc:favorite>" in before
+    fs.set_favorite(USER, node, False)
+    after = _propfind(app, url, WEB, "1", True, monkeypatch)
+    assert "<oc:favorite>1</oc:favorite>" not in after[2].decode()
+    assert after == _propfind(app, url, WEB, "1", False, monkeypatch)
+    # the same nodes under another endpoint: other hrefs, not the cached ones
+    other = _propfind(app, "/webdav/Folder", DESKTOP, "1", True, monkeypatch)
+    assert b"<d:href>/webdav/Folder/a.txt</d:href>" in other[2]
+    assert other == _propfind(app, "/webdav/Folder", DESKTOP, "1", False, monkeypatch)

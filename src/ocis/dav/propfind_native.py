@@ -200,27 +200,68 @@ def _renderer(name: str, req: _Request) -> Render:
     return lambda i: (empty, False)  # creationdate: our resources have none
 
 
+# Properties whose value depends on more than the node (quota, favorites, user names): a response
+# naming one of them is always rendered afresh.
+_NOT_CACHED = {"{DAV:}quota-available-bytes", _OC_PREFIX + "owner-id", _OC_PREFIX + "owner-display-name",
+               _OC_PREFIX + "favorite"}
+# Rendered <d:response> entries: (names, base, public url) -> id(NodeInfo) -> (that NodeInfo, xml).
+# The storage hands out the same NodeInfo object while a node is unchanged (any change makes a new
+# one), and every other property is a pure function of the NodeInfo, the base and the public url;
+# the entry holds the NodeInfo, so its id is not reused while the entry exists.
+_Shape = tuple[tuple[str, ...], str, str]
+_rendered: dict[_Shape, dict[int, tuple[NodeInfo, str]]] = {}
+_RENDERED_SHAPES, _RENDERED_PER_SHAPE = 4, 2048  # at most ~8k entries (~0.8 KiB each)
+
+
+def _entries_for(shape: _Shape) -> dict[int, tuple[NodeInfo, str]] | None:
+    if any(n in _NOT_CACHED for n in shape[0]):
+        return None
+    entries = _rendered.get(shape)
+    if entries is None:
+        if len(_rendered) >= _RENDERED_SHAPES:
+            _rendered.clear()
+        entries = _rendered[shape] = {}
+    elif len(entries) >= _RENDERED_PER_SHAPE:
+        entries.clear()
+    return entries
+
+
+def _render_one(base: str, info: NodeInfo, renderers: list[Render]) -> str:
+    path = info.path
+    if info.is_dir and not path.endswith("/"):
+        path += "/"
+    found: list[str] = []
+    missing: list[str] = []
+    for r in renderers:
+        xml, ok = r(info)
+        (found if ok else missing).append(xml)
+    # quote() leaves no & < > (they are not in _HREF_SAFE): nothing to escape
+    parts = [f"<d:response><d:href>{quote(base + path, safe=_HREF_SAFE)}</d:href>"]
+    if found:
+        parts.append(f"<d:propstat><d:prop>{''.join(found)}</d:prop><d:status>{_OK}</d:status></d:propstat>")
+    if missing:
+        parts.append(f"<d:propstat><d:prop>{''.join(missing)}</d:prop>"
+                     f"<d:status>{_NOT_FOUND}</d:status></d:propstat>")
+    parts.append("</d:response>")
+    return "".join(parts)
+
+
 def render(base: str, nodes: list[NodeInfo], names: tuple[str, ...], req: _Request) -> bytes:
     """The multistatus for ``nodes`` (the requested resource first)."""
     renderers = [_renderer(n, req) for n in names]
+    entries = _entries_for((names, base, req.public_url))
     parts = [MULTISTATUS_HEAD]
     for info in nodes:
-        path = info.path
-        if info.is_dir and not path.endswith("/"):
-            path += "/"
-        found: list[str] = []
-        missing: list[str] = []
-        for r in renderers:
-            xml, ok = r(info)
-            (found if ok else missing).append(xml)
-        # quote() leaves no & < > (they are not in _HREF_SAFE): nothing to escape
-        parts.append(f"<d:response><d:href>{quote(base + path, safe=_HREF_SAFE)}</d:href>")
-        if found:
-            parts.append(f"<d:propstat><d:prop>{''.join(found)}</d:prop><d:status>{_OK}</d:status></d:propstat>")
-        if missing:
-            parts.append(f"<d:propstat><d:prop>{''.join(missing)}</d:prop>"
-                         f"<d:status>{_NOT_FOUND}</d:status></d:propstat>")
-        parts.append("</d:response>")
+        if entries is None:
+            parts.append(_render_one(base, info, renderers))
+            continue
+        hit = entries.get(id(info))
+        if hit is not None and hit[0] is info:
+            parts.append(hit[1])
+            continue
+        xml = _render_one(base, info, renderers)
+        entries[id(info)] = (info, xml)
+        parts.append(xml)
     parts.append("</d:multistatus>")
     return "".join(parts).encode("utf-8")
 
