@@ -67,8 +67,7 @@ class FileUpload:
         if left is not None and self._size + len(data) > left:
             self.abort()
             raise InsufficientStorage("quota exceeded")
-        _write_all(self._fd, data)
-        self._hasher.update(data)
+        self._hasher.update(data, alongside=lambda: _write_all(self._fd, data))
         self._size += len(data)
 
     def _close(self) -> None:
