@@ -235,6 +235,48 @@ def test_cut_off_overwrite_keeps_old_content(server: ServerProcess, einstein: ht
     assert (after.size, after.etag) == (len(b"original content"), before.etag)
 
 
+@pytest.mark.parametrize("body", [
+    b"5\r\nhello\r\n",                            # cut off after a chunk
+    b"100000\r\n" + b"x" * 300_000,                  # cut off inside a large chunk (streamed path)
+])
+def test_cut_off_chunked_overwrite_keeps_old_content(server: ServerProcess, einstein: httpx.Client,
+                                                     body: bytes) -> None:
+    """A chunked PUT (no Content-Length) that ends before its last chunk is not a file: it used to be
+    committed as one (the old content replaced by what had arrived)."""
+    url = files_url("einstein", "chunked keep.txt")
+    put(einstein, url, b"original content")
+    before = stat(einstein, url)
+    raw.send_and_abort(server.port, "PUT", url, {"Authorization": EINSTEIN, "Transfer-Encoding": "chunked"}, body,
+                       linger=0.5)
+    time.sleep(1.0)
+    assert get_bytes(einstein, url) == b"original content", "an aborted chunked PUT replaced the file"
+    assert stat(einstein, url).etag == before.etag
+    new = files_url("einstein", "chunked new.txt")
+    raw.send_and_abort(server.port, "PUT", new, {"Authorization": EINSTEIN, "Transfer-Encoding": "chunked"}, body,
+                       linger=0.5)
+    _assert_absent_for_a_while(server, new)
+
+
+@pytest.mark.parametrize("coding, status", [("gzip, chunked", 501), ("xchunked", 400)])
+def test_unknown_transfer_coding_is_refused_and_stores_nothing(server: ServerProcess, einstein: httpx.Client,
+                                                               coding: str, status: int) -> None:
+    url = files_url("einstein", f"coding {status}.txt")
+    put(einstein, url, b"original content")
+    r = raw.request(server.port, "PUT", url, {"Authorization": EINSTEIN, "Transfer-Encoding": coding},
+                    b"5\r\nhello\r\n0\r\n\r\n")
+    assert r.status == status
+    assert get_bytes(einstein, url) == b"original content"
+
+
+def test_malformed_chunked_body_is_a_400_and_stores_nothing(server: ServerProcess, einstein: httpx.Client) -> None:
+    url = files_url("einstein", "bad chunks.txt")
+    put(einstein, url, b"original content")
+    r = raw.request(server.port, "PUT", url, {"Authorization": EINSTEIN, "Transfer-Encoding": "chunked"},
+                    b"5\r\nhello\r\nzz\r\n\r\n")
+    assert r.status == 400
+    assert get_bytes(einstein, url) == b"original content"
+
+
 def test_content_length_shorter_than_body(server: ServerProcess, einstein: httpx.Client) -> None:
     url = files_url("einstein", "long body.txt")
     body = b"0123456789ABCDEFGHIJ"

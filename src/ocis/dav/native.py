@@ -330,6 +330,7 @@ async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int |
     hands each block to a worker thread (write + checksums, which release the GIL) while this
     task goes on receiving: receiving and writing overlap, with at most two blocks in flight."""
     committed = False
+    gone = False  # the client went away before the end of the body
     send_block, receive_block = trio.open_memory_channel[bytes](1)
     failure: list[Exception] = []
 
@@ -351,8 +352,12 @@ async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int |
                 while True:
                     msg = await receive()
                     if msg["type"] == "http.disconnect":
+                        # Not `return` here: leaving the cancelled nursery raises Cancelled at the
+                        # next checkpoint, the nursery swallows it, and execution would go on to
+                        # commit a truncated body (seen with chunked uploads cut off mid-way).
+                        gone = True
                         nursery.cancel_scope.cancel()
-                        return None  # discard (finally), nothing to answer
+                        break
                     data = msg.get("body", b"")
                     if data:
                         pending.append(data)
@@ -363,6 +368,8 @@ async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int |
                         pending, size = [], 0
                     if not more:
                         break
+        if gone:
+            return None  # discarded in finally; nothing to answer
         if failure:
             raise failure[0]
         if length is not None and upload.size != length:
