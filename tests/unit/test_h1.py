@@ -64,11 +64,14 @@ async def _exchange(app: App, data: bytes | list[bytes], *, config: Config | Non
     async with trio.open_nursery() as nursery:
         nursery.start_soon(trio.serve_listeners, handler, listeners)
         client = await trio.open_tcp_stream("127.0.0.1", port)
-        for piece in ([data] if isinstance(data, bytes) else data):
-            await client.send_all(piece)
-            if pause:
-                await trio.sleep(pause)
-        await client.send_eof()
+        try:
+            for piece in ([data] if isinstance(data, bytes) else data):
+                await client.send_all(piece)
+                if pause:
+                    await trio.sleep(pause)
+            await client.send_eof()
+        except trio.BrokenResourceError:
+            pass  # the server closed early (an error answer): read what it sent
         with trio.fail_after(10):
             while chunk := await client.receive_some(65536):
                 out += chunk
@@ -258,7 +261,13 @@ def test_body_longer_than_its_content_length_is_cut_and_the_connection_closed() 
 
 
 @pytest.mark.parametrize("data, status", [
-    (b"NOT HTTP AT ALL\r\n\r\n", 400),
+    (b"NOT HTTP AT ALL\r\n\r\n", 501),            # an unknown method (RFC 9110 §15.6.2)
+    (b"GET / HTTP/1.1\r\n\r\n", 400),                # no Host (RFC 9112 §3.2)
+    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+    (b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+    (b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\nabc", 400),
+    (b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n", 431),
     ([b"GET / HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"a" * 20_000, b"a" * 20_000], 431),
@@ -334,3 +343,101 @@ def test_server_shutdown_closes_idle_connections() -> None:
         return bytes(out)
 
     assert trio.run(main).startswith(b"HTTP/1.1 200 ")
+
+
+def test_rejected_requests_never_reach_the_app() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["method"])
+        await echo(scope, receive, send)
+
+    for req in (b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\nabc",
+                b"GET / HTTP/1.1\r\n\r\n"):
+        trio.run(_exchange, app, req)
+    assert seen == []
+
+
+def test_a_broken_chunked_body_is_a_disconnect_for_the_app_and_a_400() -> None:
+    got: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            got.append(msg)
+            if msg["type"] == "http.disconnect" or not msg.get("more_body"):
+                return
+        # never answers: the upload is incomplete
+
+    req = b"PUT /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+    raw = trio.run(lambda: _exchange(app, [req, b"zz\r\n\r\n"], pause=0.1))
+    assert raw.startswith(b"HTTP/1.1 400 ")
+    assert got[-1] == {"type": "http.disconnect"} and all(m.get("more_body", True) for m in got[:-1])
+
+
+def test_endless_trailers_or_chunk_extensions_are_cut_off() -> None:
+    head = b"PUT /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+    trailers = [head + b"0\r\n"] + [(b"X-T: " + b"a" * 1000 + b"\r\n") * 20] * 10
+    extension = [head + b"5;e="] + [b"a" * 20000] * 10
+    for pieces in (trailers, extension):
+        raw = trio.run(lambda pieces=pieces: _exchange(echo, pieces, pause=0.02))
+        assert raw.startswith(b"HTTP/1.1 400 ") and b"connection: close" in raw
+
+
+def test_trailers_within_limits_are_accepted_and_not_passed_as_headers() -> None:
+    headers: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await echo(scope, receive, send)
+        headers.extend(scope["headers"])
+
+    req = (b"PUT /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+           b"X-Trailer: 1\r\n\r\n")
+    raw = trio.run(_exchange, app, req)
+    assert raw.endswith(b"PUT hello") and (b"x-trailer", b"1") not in headers
+
+
+def test_http10_expect_is_ignored_and_keep_alive_is_echoed() -> None:
+    req = b"PUT /e HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: keep-alive\r\n\r\n"
+    raw = trio.run(lambda: _exchange(echo, [req, b"abc"], pause=0.2))
+    assert b"100 Continue" not in raw and b"connection: keep-alive" in raw and raw.endswith(b"PUT abc")
+
+
+def test_absolute_form_target_is_served_by_its_path() -> None:
+    raw = trio.run(_exchange, echo, b"GET https://example.org/a%20b?x=1 HTTP/1.1\r\nHost: example.org\r\n\r\n")
+    assert _responses(raw)[0][1]["x-path"] == "/a b"
+
+
+def test_a_head_trickling_in_is_cut_off_after_the_keep_alive_timeout() -> None:
+    async def main() -> tuple[bytes, float]:
+        cfg = _config(keep_alive_timeout=0.6)
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        port = listeners[0].socket.getsockname()[1]
+
+        async def handler(stream: Any) -> None:
+            await h1.serve_connection(_Server(stream, echo, cfg, WorkerContext(None)), None)
+
+        out = bytearray()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, handler, listeners)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            t0 = trio.current_time()
+
+            async def trickle() -> None:
+                for byte in get():  # one byte every 0.1 s: each read is well within the timeout
+                    await client.send_all(bytes([byte]))
+                    await trio.sleep(0.1)
+
+            nursery.start_soon(trickle)
+            elapsed = 0.0
+            with trio.fail_after(8):
+                while chunk := await client.receive_some(65536):
+                    elapsed = elapsed or trio.current_time() - t0
+                    out += chunk
+            nursery.cancel_scope.cancel()
+        return bytes(out), elapsed
+
+    raw, answered_after = trio.run(main)
+    # the head (~20 bytes) would take ~2 s: the answer comes at the 0.6 s deadline instead
+    assert raw.startswith(b"HTTP/1.1 408 ") and 0.5 < answered_after < 1.5

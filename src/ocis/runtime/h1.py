@@ -45,6 +45,9 @@ except ImportError:  # pragma: no cover - e.g. a platform without a wheel: hyper
 log = logging.getLogger("hypercorn.error")
 
 DRAIN_LIMIT = 1024 * 1024      # bytes of unread request body read and dropped to keep the connection
+FRAMING_LIMIT = 65536          # bytes of chunk framing allowed per request beyond 8 per body byte
+LINGER_SECONDS = 2.0           # after an error answer, what the client still sends is read this long...
+LINGER_BYTES = 4 * 1024 * 1024  # ...or up to this much, so it gets the answer rather than a reset
 DRAIN_TIMEOUT = 10.0           # seconds for that
 READ_SIZE = 262144             # bytes per socket read
 READ_BATCH = 1024 * 1024       # decrypted bytes handed to the parser at once, at most
@@ -84,13 +87,15 @@ class _Request:
 
     __slots__ = (
         "body",
+        "body_bytes",
         "complete",
         "expect_continue",
+        "framing",
         "headers",
         "keep_alive",
         "method",
+        "reject",
         "target",
-        "too_large",
         "upgrade",
         "version",
     )
@@ -104,7 +109,9 @@ class _Request:
         self.version = "1.1"
         self.upgrade = False
         self.expect_continue = False
-        self.too_large = False       # the head exceeded the limit: answered with 431
+        self.reject = 0              # status to answer instead of calling the app (431, 400, 501, 505)
+        self.body_bytes = 0          # body bytes parsed so far
+        self.framing = 0             # other bytes parsed after the head (chunk sizes, extensions, trailers)
         self.method = "GET"
 
 
@@ -117,6 +124,7 @@ class _Parser:
         self.current: _Request | None = None
         self.head_bytes = 0          # size of the current head so far (h11_max_incomplete_size)
         self.in_head = False
+        self.body_total = 0          # body bytes parsed on this connection
         self.parser = httptools.HttpRequestParser(self)
 
     def on_message_begin(self) -> None:
@@ -131,11 +139,11 @@ class _Parser:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         assert self.current is not None
+        if not self.in_head:
+            # a trailer field (RFC 9112 §7.1.2): not passed on, only counted (framing limit)
+            return
         self.head_bytes += len(name) + len(value) + 4
-        lname = name.lower()
-        self.current.headers.append((lname, value))
-        if lname == b"expect" and value.lower() == b"100-continue":
-            self.current.expect_continue = True
+        self.current.headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         req = self.current
@@ -145,7 +153,9 @@ class _Parser:
         req.version = p.get_http_version()
         req.keep_alive = p.should_keep_alive()
         req.upgrade = p.should_upgrade()
-        req.too_large = self.head_bytes > self.max_head
+        req.reject = _check_head(req, self.head_bytes > self.max_head)
+        if req.reject:
+            req.keep_alive = False
         self.in_head = False
         self.head_bytes = 0
         self.ready.append(req)
@@ -153,6 +163,8 @@ class _Parser:
     def on_body(self, body: bytes) -> None:
         assert self.current is not None
         self.current.body.append(body)
+        self.current.body_bytes += len(body)
+        self.body_total += len(body)
 
     def on_message_complete(self) -> None:
         assert self.current is not None
@@ -187,7 +199,8 @@ class H1Connection:
         self.state = state
         self.p = _Parser(config.h11_max_incomplete_size)
         self.eof = False             # nothing more will be read (end of stream, error, upgrade)
-        self.bad = False             # the client sent a malformed request
+        self.bad = 0                 # the status for a malformed request from the client (400, 501)
+        self.linger = False          # the client may still be sending: read it off before closing
         self.broken = False
         self.disconnected = trio.Event()
         self.idle_scope: trio.CancelScope | None = None
@@ -224,6 +237,7 @@ class H1Connection:
         # A head still incomplete after a whole read counts that read too: llhttp keeps a partial
         # header line to itself, so the callbacks alone would not see a never-ending line.
         was_in_head = p.in_head
+        before, body_before = p.current, p.body_total
         try:
             p.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -234,46 +248,67 @@ class H1Connection:
                 p.current.keep_alive = False
                 p.current.complete = True
             self.eof = True
-        except httptools.HttpParserError:
+        except httptools.HttpParserError as exc:
             self.eof = True
             last = p.current
             # llhttp refuses bytes after a request that ends the connection (HTTP/1.0, close):
             # they are ignored, not an error of that request
             if last is None or not (last.complete and not last.keep_alive):
-                self.bad = True
+                # RFC 9110 §15.6.2: a method we do not know is "not implemented"
+                self.bad = 501 if isinstance(exc, httptools.HttpParserInvalidMethodError) else 400
                 if last is not None and not last.complete:
                     last.keep_alive = False
         if was_in_head and p.in_head:
             p.head_bytes += len(data)
+        cur = p.current
+        if cur is not None and cur is before and not p.in_head and not was_in_head:
+            # Body framing (chunk sizes, extensions, trailers) beyond 64 KiB and 8 bytes per body
+            # byte is not a real upload: endless extensions or trailers would hold the connection
+            # (and trailers memory) forever (RFC 9112 §7.1.1, §7.1.2: limit them like the head).
+            cur.framing += len(data) - (p.body_total - body_before)
+            if cur.framing > FRAMING_LIMIT + 8 * cur.body_bytes and not self.bad:
+                self.eof = True
+                self.bad = 400
+                cur.keep_alive = False
 
     async def _next_request(self) -> _Request | None:
-        """The next request whose head is complete, or None when the connection should end."""
+        """The next request whose head is complete, or None when the connection should end.
+
+        An idle connection is closed after ``keep_alive_timeout``; a head must be complete within
+        that time of its first byte, however slowly it trickles in (slowloris), else 408."""
         p = self.p
-        first = True
+        keep_alive = self.config.keep_alive_timeout
+        head_deadline = trio.current_time() + keep_alive if p.in_head else inf
         while not p.ready:
             if self.terminating:
                 return None
             if p.in_head and p.head_bytes > self.config.h11_max_incomplete_size:
                 await self._error(431)
                 return None
-            timeout = self.config.keep_alive_timeout if first and not p.in_head else (
-                self.config.read_timeout or self.config.keep_alive_timeout)
             if self.bad:
-                await self._error(400)
+                await self._error(self.bad)
                 return None
+            if p.in_head and head_deadline == inf:
+                head_deadline = trio.current_time() + keep_alive
             with trio.CancelScope() as scope:
                 self.idle_scope = scope
                 try:
-                    await self._feed(timeout)
+                    if head_deadline == inf:
+                        await self._feed(keep_alive)
+                    else:
+                        with trio.move_on_at(head_deadline) as head_scope:
+                            await self._feed(inf)
+                        if head_scope.cancelled_caught:
+                            await self._error(408)
+                            return None
                 except _Closed:
                     if self.bad:
-                        await self._error(400)
+                        await self._error(self.bad)
                     return None
                 finally:
                     self.idle_scope = None
             if scope.cancelled_caught:
                 return None
-            first = False
         return p.ready.popleft()
 
     # --- writing --------------------------------------------------------------------------------
@@ -290,6 +325,7 @@ class H1Connection:
             self.disconnected.set()
 
     async def _error(self, status: int) -> None:
+        self.linger = True
         await self.write(b"HTTP/1.1 %d %s\r\ncontent-length: 0\r\nconnection: close\r\ndate: %s\r\n\r\n"
                          % (status, _REASONS.get(status, b""), _Date.now()))
 
@@ -305,8 +341,8 @@ class H1Connection:
                     req = await self._next_request()
                     if req is None:
                         break
-                    if req.too_large:
-                        await self._error(431)
+                    if req.reject:
+                        await self._error(req.reject)
                         break
                     served += 1
                     keep = await _Exchange(self, req).run(
@@ -344,7 +380,12 @@ class _Exchange:
 
     def scope(self) -> dict[str, Any]:
         req = self.req
-        path, _, query = req.target.partition(b"?")
+        target = req.target
+        if target[:1] != b"/" and (target.startswith((b"http://", b"https://"))):
+            # absolute-form (RFC 9112 §3.2.2): the path is what follows the authority
+            slash = target.find(b"/", target.index(b"//") + 2)
+            target = target[slash:] if slash >= 0 else b"/"
+        path, _, query = target.partition(b"?")
         conn = self.conn
         return {
             "type": "http",
@@ -384,8 +425,9 @@ class _Exchange:
                 await self._send_body(b"", more=False)
                 return False
             self.close = True
-        if not self.started:  # the app returned without answering
-            self.status, self.headers, self.started = 500, [(b"content-length", b"0")], True
+        if not self.started:  # the app returned without answering: a broken body, or our fault
+            self.status = conn.bad or 500
+            self.headers, self.started = [(b"content-length", b"0")], True
             self.close = True
         if not self.done:
             if self.head_sent:
@@ -393,8 +435,12 @@ class _Exchange:
             else:
                 await self._send_body(b"", more=False)
         if self.close or conn.broken:
+            conn.linger = not self.req.complete
             return False
-        return await self._finish_request_body()
+        if await self._finish_request_body():
+            return True
+        conn.linger = True
+        return False
 
     def _can_drain(self) -> bool:
         """Whether what is left of the request body can be read and dropped after the answer."""
@@ -519,8 +565,40 @@ class _Exchange:
         lines.append(b"date: %s\r\n" % _Date.now())
         if self.close:
             lines.append(b"connection: close\r\n")
+        elif self.req.version == "1.0":
+            lines.append(b"connection: keep-alive\r\n")  # RFC 9112 Appendix C.2.2
         lines.append(b"\r\n")
         return b"".join(lines)
+
+
+_VERSIONS = frozenset(("1.0", "1.1"))
+
+
+def _check_head(req: _Request, too_large: bool) -> int:
+    """0 if the app may see the request, else the status to answer it with (the connection closes).
+
+    Checks what llhttp lets through: the head size (431), HTTP versions other than 1.0/1.1 (505,
+    RFC 9110 §15.6.6), ``Host`` missing or repeated in HTTP/1.1 (400, RFC 9112 §3.2), transfer
+    codings other than a single ``chunked`` (400 when chunked is not last, RFC 9112 §6.3; else 501,
+    §6.1). Also notes ``Expect: 100-continue`` (ignored in HTTP/1.0, RFC 9110 §10.1.1)."""
+    if too_large:
+        return 431
+    if req.version not in _VERSIONS:
+        return 505
+    hosts = 0
+    codings: list[bytes] = []
+    for name, value in req.headers:
+        if name == b"host":
+            hosts += 1
+        elif name == b"transfer-encoding":
+            codings += [c.strip().lower() for c in value.split(b",")]
+        elif name == b"expect" and value.strip().lower() == b"100-continue" and req.version == "1.1":
+            req.expect_continue = True
+    if req.version == "1.1" and hosts != 1:
+        return 400
+    if codings and codings != [b"chunked"]:
+        return 501 if codings[-1] == b"chunked" else 400
+    return 0
 
 
 def _valid_headers(headers: Any) -> list[tuple[bytes, bytes]]:
@@ -626,8 +704,26 @@ async def serve_connection(server: Any, hypercorn_run: Any) -> None:
         if first:
             conn.feed(first)
         await conn.run()
+        if conn.linger and not conn.broken:
+            await _linger(stream)
     finally:
         await _aclose(stream)
+
+
+async def _linger(stream: Any) -> None:
+    """Read and drop what the client still sends after our last answer (a large body we did not
+    want), for a short while: closing with unread data makes the kernel send a reset, and many
+    clients then report the reset instead of the answer (a 401, 413 or 400) they already have."""
+    left = LINGER_BYTES
+    with trio.move_on_after(LINGER_SECONDS):
+        try:
+            while left > 0:
+                data = await stream.receive_some(READ_SIZE)
+                if not data:
+                    return
+                left -= len(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            return
 
 
 async def _aclose(stream: Any) -> None:
