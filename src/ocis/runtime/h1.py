@@ -3,11 +3,13 @@
 Why: on a small request (1 KiB PUT, PROPFIND Depth 0) hypercorn's HTTP/1.1 path cost more server
 CPU than Apache's whole request: h11 parses and writes in pure Python, and every request spawns an
 app task, passes each body message through a memory channel, takes a send lock and restarts an idle
-timer task - ~13 trip through trio's scheduler per request. Here one task per connection reads,
+timer task: ~13 trips through trio's scheduler per request. Here one task per connection reads,
 parses with llhttp (C), calls the ASGI app inline and writes the head and the first body block in one
 TLS record. hypercorn still does everything else: listening, TLS set-up, lifespan, HTTP/2 (ALPN
-``h2``), graceful shutdown; a connection that is not plain HTTP/1.1 is handed back to it
-(:func:`serve_connection`).
+``h2``), graceful shutdown; a connection that is not HTTP/1.1 is handed back to it
+(:func:`serve_connection`): over TLS that is decided by ALPN alone (no ALPN means HTTP/1.1, as
+RFC 9113 §3.3 requires ALPN for HTTP/2 over TLS); over plain TCP by the HTTP/2 preface or an
+``Upgrade: h2c`` request.
 
 Behaviour kept from hypercorn's HTTP/1.1 path: keep-alive with ``keep_alive_timeout`` and
 ``keep_alive_max_requests``, ``h11_max_incomplete_size`` for a request head (431 beyond it),
@@ -17,7 +19,12 @@ sent chunked (or with its length when the app sent it in one message), sends to 
 ignored. Differences: an unread request body is read and dropped after the answer when it is small
 (``DRAIN_LIMIT``), else the connection is closed; a response whose body does not match its
 ``content-length`` closes the connection; an ``Upgrade`` request is answered as plain HTTP/1.1
-and the connection closed after it.
+and the connection closed after it. Stricter than h11 (RFC 9112): a missing or repeated ``Host``,
+transfer codings other than ``chunked``, versions other than 1.0/1.1, unknown methods, a head not
+complete within ``keep_alive_timeout`` of its first byte, and chunk framing (sizes, extensions,
+trailers) out of proportion to the body are answered with an error and the connection closed; after
+such an answer, what the client still sends is read for a moment (so it sees the answer, not a
+reset), and TLS connections end with a close_notify.
 """
 
 from __future__ import annotations
@@ -727,6 +734,11 @@ async def _linger(stream: Any) -> None:
 
 
 async def _aclose(stream: Any) -> None:
+    """Close the connection; over TLS with a close_notify first (RFC 8446 §6.1). hypercorn's
+    listener makes its streams "https-compatible", which closes without one, and OpenSSL 3 clients
+    reading to the end of the stream (HTTP/1.0, ``ab``) then count the response as failed."""
+    if isinstance(stream, trio.SSLStream) and hasattr(stream, "_https_compatible"):
+        stream._https_compatible = False
     with trio.CancelScope(shield=True):
         try:
             with trio.move_on_after(1):
