@@ -441,3 +441,18 @@ def test_a_head_trickling_in_is_cut_off_after_the_keep_alive_timeout() -> None:
     raw, answered_after = trio.run(main)
     # the head (~20 bytes) would take ~2 s: the answer comes at the 0.6 s deadline instead
     assert raw.startswith(b"HTTP/1.1 408 ") and 0.5 < answered_after < 1.5
+
+
+def test_without_httptools_hypercorn_keeps_serving_http1() -> None:
+    """httptools has no wheel for some platforms (Termux): the package still imports and says it is
+    not available (the patch then keeps hypercorn's own HTTP/1.1 path), and the patch applies."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['httptools'] = None\n"
+            "from ocis.runtime import h1, hypercorn_patch\n"
+            "assert not h1.available()\n"
+            "hypercorn_patch.apply()\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
