@@ -75,3 +75,34 @@ def test_destination_errors(server: ServerProcess, einstein: httpx.Client) -> No
         r = einstein.request("MOVE", files_url("einstein", "d.txt"), headers={"Destination": dest})
         assert r.status_code == status, (dest, r.status_code)
     assert get_bytes(einstein, files_url("einstein", "d.txt")) == b"x"
+
+
+@pytest.mark.parametrize("size", [10, 2 * 1024 * 1024])  # the one-call small PUT and the streamed one
+def test_put_preconditions(server: ServerProcess, einstein: httpx.Client, size: int) -> None:
+    """RFC 9110 §13: If-None-Match with the current tag, If-Match lists, If-Unmodified-Since (trial findings)."""
+    url = files_url("einstein", f"conditional-{size}.bin")
+    put(einstein, url, b"v1")
+    etag = einstein.head(url).headers["etag"]
+    body = b"x" * size
+
+    assert einstein.put(url, content=body, headers={"If-None-Match": etag}).status_code == 412
+    assert einstein.put(url, content=body, headers={"If-None-Match": '"other"'}).status_code == 204
+    etag = einstein.head(url).headers["etag"]
+    assert einstein.put(url, content=body, headers={"If-Match": f'"other", {etag}'}).status_code == 204
+    assert einstein.put(url, content=body, headers={"If-Match": '"other", "another"'}).status_code == 412
+    old = "Sat, 01 Jan 2000 00:00:00 GMT"
+    assert einstein.put(url, content=b"v3", headers={"If-Unmodified-Since": old}).status_code == 412
+    assert einstein.put(url, content=b"v3", headers={"If-Unmodified-Since": "not a date"}).status_code == 204
+    assert get_bytes(einstein, url) == b"v3"
+
+
+def test_get_date_preconditions(server: ServerProcess, einstein: httpx.Client) -> None:
+    url = files_url("einstein", "dated.txt")
+    put(einstein, url, b"dated")
+    last_modified = einstein.head(url).headers["last-modified"]
+    assert einstein.get(url, headers={"If-Modified-Since": last_modified}).status_code == 304
+    assert einstein.get(url, headers={"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}).status_code == 200
+    assert einstein.get(url, headers={"If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}).status_code == 412
+    # If-None-Match takes precedence over If-Modified-Since (RFC 9110 §13.2.2)
+    r = einstein.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified})
+    assert r.status_code == 200 and r.content == b"dated"

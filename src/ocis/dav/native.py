@@ -21,6 +21,7 @@ from wsgidav.dav_error import DAVError, get_http_status_string
 from ocis.core.checksums import parse_checksum_header
 from ocis.core.errors import BadRequest, Conflict, NotFound, OcisError, PreconditionFailed
 from ocis.core.timeutil import http_date
+from ocis.dav import conditions
 from ocis.dav.errors import error_body, status_of
 from ocis.storage.api import NodeInfo, Storage, Upload
 
@@ -118,12 +119,11 @@ async def get(ctx: Ctx, send: Send, head: bool) -> bool:
     if info.is_dir:
         return False
     try:
-        im = ctx.headers.get("if-match")
-        if im and im.strip() != "*" and f'"{info.etag}"' not in im:
-            await send_error(send, 412, "the file has changed (If-Match)", head)
+        precondition = conditions.read_status(info, ctx.headers)
+        if precondition == 412:
+            await send_error(send, 412, "precondition failed (If-Match / If-Unmodified-Since)", head)
             return True
-        inm = ctx.headers.get("if-none-match")
-        if inm and (inm.strip() == "*" or f'"{info.etag}"' in inm):
+        if precondition == 304:
             await send({"type": "http.response.start", "status": 304, "headers": node_headers(info)})
             await send({"type": "http.response.body", "body": b""})
             return True
@@ -259,12 +259,12 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
             length = int(h["content-length"])
         except ValueError:
             raise BadRequest("invalid Content-Length") from None
-    if_match = h.get("if-match")
-    if if_match is not None:
-        if_match = if_match.strip()
-        if if_match != "*":
-            if_match = if_match.removeprefix("W/").strip('"')
-    if_none_match = h.get("if-none-match", "").strip() == "*"
+    # If-Match with one tag (or *) is also checked again at commit, under the storage's lock, so
+    # that a change while a large body streams in is caught; other preconditions are checked
+    # before the body is stored (conditions.check_write), for a small PUT under that same lock.
+    match = conditions.etags(h.get("if-match"))
+    if_match = match if isinstance(match, str) else match[0] if match and len(match) == 1 else None
+    if_none_match = conditions.etags(h.get("if-none-match")) == conditions.ANY
     if length is not None and length <= SMALL_PUT:
         # Small file: read the body first, then check, write and commit in one worker-thread hop.
         body = await _read_body(receive)
@@ -272,7 +272,9 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
             return  # the client went away: nothing to answer
         info, created = await ctx.run(_put_small, ctx, body, length, if_none_match, mtime, checksum, if_match)
     else:
-        upload = await ctx.run(_prepare_put, ctx, length, if_none_match)
+        upload, existing = await ctx.run(_prepare_put, ctx, length, if_none_match)
+        if if_match is None and match is not None and existing is not None:
+            if_match = existing.etag  # several tags, one matched: it must still match at commit
         streamed = await _stream_body(ctx, upload, receive, length, mtime, checksum, if_match)
         if streamed is None:
             return
@@ -284,8 +286,9 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> Upload:
-    """Checks before a PUT (folder in the way, If-None-Match: *, locks), then the upload (quota)."""
+def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> tuple[Upload, NodeInfo | None]:
+    """Checks before a PUT (folder in the way, preconditions, locks), then the upload (quota).
+    Returns the upload and the file it replaces (None: a new file)."""
     try:
         existing: NodeInfo | None = ctx.storage.stat(ctx.space_id, ctx.path)
     except NotFound:
@@ -294,8 +297,9 @@ def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> Upload:
         raise Conflict("a folder exists at that path")
     if if_none_match and existing is not None:
         raise PreconditionFailed("the file exists (If-None-Match: *)")
+    conditions.check_write(existing, ctx.headers)
     _check_locks(ctx, existing)
-    return ctx.storage.begin_upload(ctx.space_id, ctx.path, length=length)
+    return ctx.storage.begin_upload(ctx.space_id, ctx.path, length=length), existing
 
 
 def _put_small(ctx: Ctx, body: bytes, length: int, if_none_match: bool, mtime: float | None,
@@ -307,7 +311,12 @@ def _put_small(ctx: Ctx, body: bytes, length: int, if_none_match: bool, mtime: f
         raise BadRequest(f"expected {length} bytes, received {len(body)}")
     return ctx.storage.write_file(ctx.space_id, ctx.path, body, mtime=mtime, checksum=checksum,
                                   if_match=if_match, if_none_match=if_none_match,
-                                  precheck=lambda existing: _check_locks(ctx, existing))
+                                  precheck=lambda existing: _precheck(ctx, existing))
+
+
+def _precheck(ctx: Ctx, existing: NodeInfo | None) -> None:
+    conditions.check_write(existing, ctx.headers)
+    _check_locks(ctx, existing)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
