@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from helpers.dav import OC, files_url, get_bytes, parse_multistatus, put, stat
+from helpers.dav import OC, files_url, get_bytes, parse_multistatus, propfind, put, stat
 from helpers.server import ServerProcess
 
 
@@ -106,3 +106,33 @@ def test_get_date_preconditions(server: ServerProcess, einstein: httpx.Client) -
     # If-None-Match takes precedence over If-Modified-Since (RFC 9110 §13.2.2)
     r = einstein.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": last_modified})
     assert r.status_code == 200 and r.content == b"dated"
+
+
+def _set_custom(client: httpx.Client, url: str, value: str | None) -> None:
+    op = (f"<d:set><d:prop><oc:custom>{value}</oc:custom></d:prop></d:set>" if value is not None
+          else "<d:remove><d:prop><oc:custom/></d:prop></d:remove>")
+    body = f'<d:propertyupdate xmlns:d="DAV:" xmlns:oc="{OC}">{op}</d:propertyupdate>'
+    assert client.request("PROPPATCH", url, content=body.encode()).status_code == 207
+
+
+def test_dead_property_in_the_oc_namespace_reads_back(server: ServerProcess, einstein: httpx.Client) -> None:
+    """PROPPATCH of an oc: name we do not compute stores it; PROPFIND returns it on the native path
+    (named props, Depth 0 and 1, with the desktop client's other props) and on wsgidav's (allprop);
+    a changed or removed value shows at once (the rendered-entry cache must not hide it)."""
+    folder = files_url("einstein", "dead-props")
+    einstein.request("MKCOL", folder)
+    url = files_url("einstein", "dead-props/f.txt")
+    put(einstein, url, b"x")
+    put(einstein, files_url("einstein", "dead-props/plain.txt"), b"y")
+    custom = f"{{{OC}}}custom"
+    names = [custom, f"{{{OC}}}dDC", "{DAV:}getetag", f"{{{OC}}}id"]
+    for value in ("hello", "changed"):
+        _set_custom(einstein, url, value)
+        assert stat(einstein, url, names).get("oc:custom") == value
+        listing = {r.href.rsplit("/", 1)[-1]: r for r in propfind(einstein, folder, names, depth="1")}
+        assert listing["f.txt"].get("oc:custom") == value
+        assert custom in listing["plain.txt"].missing and f"{{{OC}}}dDC" in listing["f.txt"].missing
+        allprop = einstein.request("PROPFIND", url, headers={"Depth": "0"})
+        assert f">{value}</".encode() in allprop.content
+    _set_custom(einstein, url, None)
+    assert custom in stat(einstein, url, names).missing

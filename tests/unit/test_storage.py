@@ -105,6 +105,21 @@ def test_copy_tree_new_ids(fs: DecomposedFS) -> None:
     assert fs.stat(USER, "/").size == 6
 
 
+def test_has_props_follows_the_dead_properties(fs: DecomposedFS) -> None:
+    """NodeInfo.has_props tells listings which nodes have a props file to read (oc: dead props)."""
+    put(fs, "/p", b"abc")
+    etag = fs.stat(USER, "/p").etag
+    assert not fs.stat(USER, "/p").has_props
+    fs.set_props(USER, "/p", {"{urn:x}p": "<p>v</p>"})
+    assert fs.stat(USER, "/p").has_props and fs.stat(USER, "/p").etag == etag  # properties are not content
+    info, _ = fs.copy(USER, "/p", "/p2")
+    assert info.has_props and fs.stat(USER, "/p2").has_props
+    fs.set_props(USER, "/p", {"{urn:x}p": None})
+    assert not fs.stat(USER, "/p").has_props and fs.get_props(USER, "/p") == {}
+    put(fs, "/p2", b"new content")  # an overwrite keeps the node and its properties
+    assert fs.stat(USER, "/p2").has_props and fs.get_props(USER, "/p2") == {"{urn:x}p": "<p>v</p>"}
+
+
 def test_delete_is_one_unlink_and_stat_id_fails(fs: DecomposedFS) -> None:
     fs.mkdir(USER, "/d")
     fid, _ = put(fs, "/d/f", b"abc")

@@ -135,6 +135,12 @@ class _Request:
             self._favorites = set(self.storage.favorites(self.user_id))
         return self._favorites
 
+    def dead_props(self, info: NodeInfo) -> dict[str, str]:
+        try:
+            return self.storage.get_props(self.space_id, info.path)
+        except OcisError:
+            return {}
+
 
 def _renderer(name: str, req: _Request) -> Render:
     """How to render ``name`` for a node (mirrors ``resources._NodeMixin.get_property_value``)."""
@@ -175,7 +181,16 @@ def _renderer(name: str, req: _Request) -> Render:
             return lambda i: (_text(q, "true" if is_previewable(i) else "false"), True)
         if local == "favorite":
             return lambda i: (_text(q, "1" if i.id in req.favorites() else "0"), True)
-        return lambda i: (empty, False)
+
+        def dead(i: NodeInfo) -> tuple[str, bool]:
+            # an oc: name we do not compute: a dead property, if one was set (PROPPATCH); the stored
+            # value is the whole element as sent, with its own namespace declarations
+            if i.has_props:
+                value = req.dead_props(i).get(name)
+                if value is not None:
+                    return value, True
+            return empty, False
+        return dead
     if name == "{DAV:}resourcetype":
         return lambda i: (f"<{q}><d:collection/></{q}>" if i.is_dir else empty, True)
     if name == "{DAV:}getcontenttype":
@@ -200,6 +215,9 @@ def _renderer(name: str, req: _Request) -> Render:
     return lambda i: (empty, False)  # creationdate: our resources have none
 
 
+# oc: properties computed from the node; any other oc: name is a dead property (or absent)
+_OC_COMPUTED = {"id", "fileid", "permissions", "size", "checksums", "owner-id", "owner-display-name",
+                "share-types", "privatelink", "downloadURL", "has-preview", "favorite"}
 # Properties whose value depends on more than the node (quota, favorites, user names): a response
 # naming one of them is always rendered afresh.
 _NOT_CACHED = {"{DAV:}quota-available-bytes", _OC_PREFIX + "owner-id", _OC_PREFIX + "owner-display-name",
@@ -250,9 +268,13 @@ def render(base: str, nodes: list[NodeInfo], names: tuple[str, ...], req: _Reque
     """The multistatus for ``nodes`` (the requested resource first)."""
     renderers = [_renderer(n, req) for n in names]
     entries = _entries_for((names, base, req.public_url))
+    dead_names = any(n.startswith(_OC_PREFIX) and n[len(_OC_PREFIX):] not in _OC_COMPUTED for n in names)
     parts = [MULTISTATUS_HEAD]
     for info in nodes:
         if entries is None:
+            parts.append(_render_one(base, info, renderers))
+            continue
+        if info.has_props and dead_names:  # dead properties change without a new NodeInfo
             parts.append(_render_one(base, info, renderers))
             continue
         hit = entries.get(id(info))

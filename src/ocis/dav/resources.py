@@ -147,7 +147,14 @@ class _NodeMixin:
 
     def get_property_value(self, name: str) -> Any:
         if name.startswith("{" + OC + "}"):
-            return _oc_value(self, name[len(OC) + 2:])
+            try:
+                return _oc_value(self, name[len(OC) + 2:])
+            except DAVError as exc:
+                # not one we compute: a dead property in the oc: namespace, if one was set
+                value = self.dead_props().get(name) if exc.value == HTTP_NOT_FOUND else None
+                if value is None:
+                    raise
+                return xml_tools.string_to_xml(value)
         if name == "{DAV:}getetag":
             return f'"{self.info.etag}"'
         if name == "{DAV:}getlastmodified":

@@ -35,6 +35,7 @@ class NodeInfo:
         checksums: for files, ``{"SHA1": hex, "MD5": hex, "ADLER32": hex}``; empty for folders.
             Read-only: storages may hand out the same NodeInfo (and dict) for an unchanged node.
         mimetype: content type guessed from the name; ``httpd/unix-directory`` for folders.
+        has_props: the node has dead properties (WebDAV PROPPATCH); ``Storage.get_props`` reads them.
     """
 
     id: str
@@ -49,6 +50,7 @@ class NodeInfo:
     owner_id: str
     checksums: dict[str, str] = field(default_factory=dict)
     mimetype: str = "application/octet-stream"
+    has_props: bool = False
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
                     props.pop(key, None)
                 else:
                     props[key] = value
-            tree.write_props(node_id, props)
+            tree.set_props(node_id, props)
 
     def delete(self, space_id: str, path: str) -> None:
         tree = self.tree
@@ -284,7 +284,7 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
             total = int(src.get("bs", 0))
         props = tree.read_props(src_id)
         if props:
-            tree.write_props(new_id, props)
+            tree.set_props(new_id, props)
         return new_id, total
 
 

@@ -82,4 +82,5 @@ def to_info(node_id: str, rec: Record, path: str) -> NodeInfo:
         owner_id=str(rec.get("o", "")),
         checksums=dict(rec.get("cs", {})) if not is_dir else {},
         mimetype=mimetype_of(name, is_dir),
+        has_props=bool(rec.get("dp")),
     )

@@ -110,6 +110,18 @@ class Tree:
         props = msgpack.unpackb(data, raw=False)
         return dict(props) if isinstance(props, dict) else {}
 
+    def set_props(self, node_id: str, props: dict[str, str]) -> None:
+        """Replace a node's dead properties and keep the record's ``dp`` flag (NodeInfo.has_props)
+        in step, so listings read the props file only of nodes that have one. Caller holds the lock."""
+        self.write_props(node_id, props)
+        rec = self.read(node_id)
+        if bool(rec.get("dp")) != bool(props):
+            if props:
+                rec["dp"] = True
+            else:
+                rec.pop("dp", None)
+            self.write(node_id, rec)
+
     def write_props(self, node_id: str, props: dict[str, str]) -> None:
         path = self.props_path(node_id)
         if not props:
