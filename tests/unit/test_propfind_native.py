@@ -202,3 +202,25 @@ def test_per_user_values_never_cached(app: Any, fs: DecomposedFS, monkeypatch: p
     other = _propfind(app, "/webdav/Folder", DESKTOP, "1", True, monkeypatch)
     assert b"<d:href>/webdav/Folder/a.txt</d:href>" in other[2]
     assert other == _propfind(app, "/webdav/Folder", DESKTOP, "1", False, monkeypatch)
+
+
+def test_rendered_entries_never_cross_bases_or_bodies(app: Any, fs: DecomposedFS) -> None:
+    """Many users (bases) and bodies share one pool of rendered entries: each answer has its own
+    hrefs and props, also when rendered again from the cache (render() called directly, as the
+    worker threads do)."""
+    nodes = [fs.stat(USER, "/Folder"), *fs.list_dir(USER, "/Folder")]
+    req = propfind_native._Request(fs, USER, USER, "https://x", lambda _: None)
+    bodies = [propfind_native.parse_names(b.encode()) for b in (DESKTOP, DESKTOP.replace("<d:getetag/>", ""))]
+    first: dict[tuple[int, int], bytes] = {}
+    for round_ in range(2):
+        for b, names in enumerate(bodies):
+            assert names is not None
+            for user in range(12):
+                base = f"/remote.php/dav/files/user{user}"
+                out = propfind_native.render(base, nodes, names, req)
+                assert out.count(f"<d:href>{base}/".encode()) == len(nodes) and out.count(b"<d:href>") == len(nodes)
+                assert (b"getetag" in out) == (b == 0)
+                if round_ == 0:
+                    first[(b, user)] = out
+                else:
+                    assert out == first[(b, user)]

@@ -14,6 +14,7 @@ empty or malformed bodies, and errors such as a missing resource.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -222,26 +223,31 @@ _OC_COMPUTED = {"id", "fileid", "permissions", "size", "checksums", "owner-id", 
 # naming one of them is always rendered afresh.
 _NOT_CACHED = {"{DAV:}quota-available-bytes", _OC_PREFIX + "owner-id", _OC_PREFIX + "owner-display-name",
                _OC_PREFIX + "favorite"}
-# Rendered <d:response> entries: (names, base, public url) -> id(NodeInfo) -> (that NodeInfo, xml).
+# Rendered <d:response> entries: (names, base, public url, id(NodeInfo)) -> (that NodeInfo, xml).
 # The storage hands out the same NodeInfo object while a node is unchanged (any change makes a new
 # one), and every other property is a pure function of the NodeInfo, the base and the public url;
-# the entry holds the NodeInfo, so its id is not reused while the entry exists.
+# the entry holds the NodeInfo, so its id is not reused while the entry exists. One pool for all
+# users and bodies (the base names the user), emptied when full.
 _Shape = tuple[tuple[str, ...], str, str]
-_rendered: dict[_Shape, dict[int, tuple[NodeInfo, str]]] = {}
-_RENDERED_SHAPES, _RENDERED_PER_SHAPE = 4, 2048  # at most ~8k entries (~0.8 KiB each)
+_rendered: dict[tuple[int, int], tuple[NodeInfo, str]] = {}
+_RENDERED_MAX = 8192  # entries (~0.8 KiB each)
+_shapes: dict[_Shape, int] = {}  # shape -> small int, so entry keys hash fast
+_shape_ids = itertools.count()
 
 
-def _entries_for(shape: _Shape) -> dict[int, tuple[NodeInfo, str]] | None:
+def _shape_id(shape: _Shape) -> int | None:
+    """The cache id of a shape, or None when its entries must not be cached."""
     if any(n in _NOT_CACHED for n in shape[0]):
         return None
-    entries = _rendered.get(shape)
-    if entries is None:
-        if len(_rendered) >= _RENDERED_SHAPES:
+    sid = _shapes.get(shape)
+    if sid is None:
+        if len(_shapes) >= 256:
+            _shapes.clear()
             _rendered.clear()
-        entries = _rendered[shape] = {}
-    elif len(entries) >= _RENDERED_PER_SHAPE:
-        entries.clear()
-    return entries
+        # worker threads render concurrently: ids come from a counter (never reused) and setdefault
+        # keeps one id per shape, so two shapes can never share cached entries
+        sid = _shapes.setdefault(shape, next(_shape_ids))
+    return sid
 
 
 def _render_one(base: str, info: NodeInfo, renderers: list[Render]) -> str:
@@ -267,22 +273,23 @@ def _render_one(base: str, info: NodeInfo, renderers: list[Render]) -> str:
 def render(base: str, nodes: list[NodeInfo], names: tuple[str, ...], req: _Request) -> bytes:
     """The multistatus for ``nodes`` (the requested resource first)."""
     renderers = [_renderer(n, req) for n in names]
-    entries = _entries_for((names, base, req.public_url))
+    sid = _shape_id((names, base, req.public_url))
     dead_names = any(n.startswith(_OC_PREFIX) and n[len(_OC_PREFIX):] not in _OC_COMPUTED for n in names)
     parts = [MULTISTATUS_HEAD]
     for info in nodes:
-        if entries is None:
+        # dead properties change without a new NodeInfo: such entries are always rendered afresh
+        if sid is None or (info.has_props and dead_names):
             parts.append(_render_one(base, info, renderers))
             continue
-        if info.has_props and dead_names:  # dead properties change without a new NodeInfo
-            parts.append(_render_one(base, info, renderers))
-            continue
-        hit = entries.get(id(info))
+        key = (sid, id(info))
+        hit = _rendered.get(key)
         if hit is not None and hit[0] is info:
             parts.append(hit[1])
             continue
         xml = _render_one(base, info, renderers)
-        entries[id(info)] = (info, xml)
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = (info, xml)
         parts.append(xml)
     parts.append("</d:multistatus>")
     return "".join(parts).encode("utf-8")
