@@ -178,3 +178,20 @@ def test_copy_without_xattrs_is_refused_at_start(tmp_path: Path) -> None:
     subprocess.run(["cp", "-r", str(src), str(dst)], check=True)  # cp -r keeps no xattrs
     with pytest.raises(ValueError, match="copied without extended attributes"):
         open_storage(dst, "auto")
+
+
+def test_stat_and_list(fs: DecomposedFS) -> None:
+    fs.mkdir(USER, "/sl")
+    put(fs, "/sl/b", b"2")
+    put(fs, "/sl/a", b"1")
+    info, children = fs.stat_and_list(USER, "/sl")
+    assert info == fs.stat(USER, "/sl") and children == fs.list_dir(USER, "/sl")
+    assert [c.path for c in children] == ["/sl/a", "/sl/b"]
+    info, children = fs.stat_and_list(USER, "/sl/a")
+    assert info.path == "/sl/a" and not info.is_dir and children == []
+    root, top = fs.stat_and_list(USER, "/")
+    assert root.path == "/" and "/sl" in [c.path for c in top]
+    with pytest.raises(NotFound):
+        fs.stat_and_list(USER, "/nope")
+    with pytest.raises(Conflict):
+        fs.list_dir(USER, "/sl/a")

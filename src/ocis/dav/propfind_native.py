@@ -3,13 +3,14 @@
 The desktop client, rclone and ownCloud Web list folders with ``<d:prop>`` bodies of ``DAV:`` live
 properties and ``oc:`` properties. Through wsgidav each such request built a resource object per
 child, ran wsgidav's request pipeline and crossed the WSGI bridge; here one worker-thread call reads
-the folder (``stat`` + ``list_dir``) and renders the multistatus directly. The output is the same
+the folder (``stat_and_list``: one path lookup) and renders the multistatus directly. The output is the same
 as ``propfind.handle`` renders from wsgidav's values, byte for byte (``tests/unit/test_propfind_native.py``
 compares them).
 
 Everything else goes on to wsgidav unchanged: ``allprop`` and ``propname``, ``Depth: infinity``,
-lock properties (``lockdiscovery``, ``supportedlock``), dead properties (any other namespace),
-empty or malformed bodies, and errors such as a missing resource.
+lock properties (``lockdiscovery``, ``supportedlock``), dead properties in other namespaces than
+``oc:`` (those in ``oc:`` are read here, for nodes that have any), empty or malformed bodies, and
+errors such as a missing resource.
 """
 
 from __future__ import annotations
@@ -300,10 +301,12 @@ def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, n
     """Stat (and list) and render, in a worker thread: (body, is a folder), or None to let
     wsgidav answer (the resource is missing or the storage raised)."""
     try:
-        info = storage.stat(space_id, path)
-        nodes = [info]
-        if depth == "1" and info.is_dir:
-            nodes += storage.list_dir(space_id, info.path)
+        if depth == "1":
+            info, children = storage.stat_and_list(space_id, path)
+            nodes = [info, *children]
+        else:
+            info = storage.stat(space_id, path)
+            nodes = [info]
         return render(base, nodes, names, req), info.is_dir
     except OcisError:
         return None

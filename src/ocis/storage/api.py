@@ -366,6 +366,10 @@ class Storage(TrashBin, Versions, Favorites, Search, Protocol):
     def list_dir(self, space_id: str, path: str) -> list[NodeInfo]:
         """Children of a folder, sorted by name. Raises NotFound, Conflict (not a folder)."""
 
+    def stat_and_list(self, space_id: str, path: str) -> tuple[NodeInfo, list[NodeInfo]]:
+        """The node at ``path`` and, if it is a folder, its children sorted by name (else []): one
+        path lookup for both (a PROPFIND Depth 1). Raises NotFound, BadRequest (invalid name)."""
+
     def mkdir(self, space_id: str, path: str, *, mtime: float | None = None) -> NodeInfo:
         """Create a folder. Raises AlreadyExists, Conflict (parent missing or a file)."""
 

@@ -66,17 +66,24 @@ class DecomposedFS(TrashMixin, RevisionsMixin, FavoritesMixin, FSBase):
         return to_info(node_id, rec, path)
 
     def list_dir(self, space_id: str, path: str) -> list[NodeInfo]:
-        node_id, parts = self.tree.resolve(space_id, path)
-        if not self.tree.read(node_id).get("d"):
+        info, children = self.stat_and_list(space_id, path)
+        if not info.is_dir:
             raise Conflict("not a folder")
-        base = names.join_path(parts).rstrip("/")
+        return children
+
+    def stat_and_list(self, space_id: str, path: str) -> tuple[NodeInfo, list[NodeInfo]]:
+        node_id, parts = self.tree.resolve(space_id, path)
+        info = self.tree.info(node_id, names.join_path(parts))
+        if not info.is_dir:
+            return info, []
+        base = info.path.rstrip("/")
         out = []
         for name, child in self.tree.list_children(node_id):
             try:
                 out.append(self.tree.info(child, f"{base}/{name}"))
             except NotFound:
                 continue  # removed concurrently
-        return out
+        return info, out
 
     def walk(self, space_id: str, path: str) -> Iterator[NodeInfo]:
         stack = [self.stat(space_id, path)]
