@@ -162,8 +162,8 @@ class Tree:
     # --- lookup ------------------------------------------------------------------------------
 
     def child_id(self, parent_id: str, name: str) -> str | None:
-        try:
-            target = os.readlink(self.node_path(parent_id) / name)
+        try:  # str concatenation: a pathlib join costs as much as the readlink itself
+            target = os.readlink(f"{self._node_prefix}{parent_id}{os.sep}{name}")
         except (FileNotFoundError, NotADirectoryError):
             return None
         return target.rpartition("/")[2]
