@@ -261,3 +261,17 @@ def test_placeholder_page() -> None:
     assert r.status_code == 200 and "ocis is running" in r.text
     assert re.search(r'href="/status.php"', r.text)
     assert Client(create_placeholder_app("https://h", "1")).post("/").status_code == 405
+
+
+def test_route_index_picks_what_a_scan_picks() -> None:
+    """The first-segment index of RouteTable.match gives the route a scan in table order gives."""
+    from ocis.proxy.app import build_routes
+
+    table = build_routes(dav=object(), ocs=object(), web=object(), idp=object())  # type: ignore[arg-type]
+    paths = ["/", "", "*", "/status.php", "/status.phpx", "/remote.php", "/remote.php/", "/remote.php/dav/files/a",
+             "/dav/x", "/davx", "/webdav", "/index.php/f/1", "/index.php/apps", "/data/abc", "/ocs/v1.php/x",
+             "/.well-known/openid-configuration", "/konnect/v1/token", "/signin/v1/identifier", "/js/app.js",
+             "/remote.php/webdav/%2F", "//double"]
+    for path in paths:
+        scanned = next((r for r in table.routes if r.matches(path)), None)
+        assert table.match(path) is scanned, path

@@ -82,9 +82,12 @@ TUS_HEADERS: list[tuple[str, str]] = [
 Headers = list[tuple[bytes, bytes]]
 
 
+_DISCOVERY: tuple[tuple[bytes, bytes], ...] = tuple((k.lower().encode(), v.encode()) for k, v in TUS_HEADERS)
+
+
 def discovery_headers() -> Headers:
-    """:data:`TUS_HEADERS` as ASGI header pairs."""
-    return [(k.lower().encode(), v.encode()) for k, v in TUS_HEADERS]
+    """:data:`TUS_HEADERS` as ASGI header pairs (a new list: callers may extend it)."""
+    return list(_DISCOVERY)
 
 
 class _TusStatus(Exception):
