@@ -187,3 +187,10 @@ def test_every_setting_is_documented() -> None:
     for s in SETTINGS:
         for env in s.envs:
             assert env in text
+
+
+def test_storage_switches(tmp_path: Path) -> None:
+    cfg = load_config({}, env_for(tmp_path))
+    assert cfg.storage.fsync is True and cfg.storage.inline_reads is True
+    cfg = load_config({}, {**env_for(tmp_path), "STORAGE_FSYNC": "false", "STORAGE_INLINE_READS": "false"})
+    assert cfg.storage.fsync is False and cfg.storage.inline_reads is False

@@ -330,6 +330,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("storage.fsync", ("STORAGE_FSYNC",), parse_bool, None,
             "fsync every upload before it becomes visible, so a power loss cannot leave a file with "
             "lost content (default true; false: as Apache mod_dav and rclone, ~3 ms less per file)"),
+    Setting("storage.inline_reads", ("STORAGE_INLINE_READS",), parse_bool, None,
+            "run short metadata reads (PROPFIND, small GET) without a worker-thread hand-over while "
+            "they stay fast (default true); false for storage whose reads can hang, e.g. a hard NFS mount"),
     Setting("dav.allow_propfind_infinity", ("DAV_ALLOW_PROPFIND_INFINITY",), parse_bool, None,
             "allow PROPFIND with Depth: infinity (default false)"),
     Setting("web.asset_path", ("WEB_ASSET_PATH",), parse_optional_path, None,

@@ -36,6 +36,7 @@ class StorageConfig:
     versions_max_count: int = 100            # STORAGE_VERSIONS_MAX_COUNT per file, 0 = no limit
     versions_max_age: int = 0                # STORAGE_VERSIONS_MAX_AGE seconds, 0 = no limit
     fsync: bool = True                       # STORAGE_FSYNC: uploads reach the disk before they are visible
+    inline_reads: bool = True                # STORAGE_INLINE_READS: short reads on the event loop (dav/reads.py)
 
 
 @dataclass

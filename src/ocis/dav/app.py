@@ -29,6 +29,7 @@ from ocis.core.status import status_body
 from ocis.dav import native, paths, propfind_native, report, trashbin, versions, wsgidav_patch
 from ocis.dav.errors import error_body
 from ocis.dav.provider import SpaceProvider
+from ocis.dav.reads import ReadRunner
 from ocis.dav.tus import TusHandler, discovery_headers
 from ocis.dav.wsgi_adapt import ResponseAdapter
 from ocis.dav.wsgi_bridge import build_environ, run_wsgi
@@ -122,6 +123,7 @@ class DavService:
         self.wsgi = _wsgidav(self.provider, deps.config.data_dir / "dav" / "locks")
         self.lock_manager = self.provider.lock_manager
         self.limiter = trio.CapacityLimiter(32)
+        self.reads = ReadRunner(self.limiter, inline=deps.config.storage.inline_reads)
         self._homes: set[str] = set()
         self.thumbnails = ThumbnailService(deps.storage, deps.config.data_dir / "thumbnails")
         self.tus = TusHandler(deps.storage, deps.config.url, self.lock_manager, self.limiter)
@@ -211,7 +213,7 @@ class DavService:
             self._homes.add(space_id)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         return native.Ctx(self.storage, self.lock_manager, space_id, target.path, principal.username, headers,
-                          self.limiter, principal.id)
+                          self.limiter, principal.id, self.reads)
 
     async def _meta_endpoints(self, scope: Scope, receive: Receive, send: Send, target: paths.Target,
                               principal: Principal, method: str) -> None:

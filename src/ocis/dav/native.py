@@ -23,6 +23,7 @@ from ocis.core.errors import BadRequest, Conflict, NotFound, OcisError, Precondi
 from ocis.core.timeutil import http_date
 from ocis.dav import conditions
 from ocis.dav.errors import error_body, status_of
+from ocis.dav.reads import ReadRunner
 from ocis.storage.api import NodeInfo, Storage, Upload
 
 CHUNK = 1024 * 1024
@@ -42,9 +43,17 @@ class Ctx:
     headers: dict[str, str]
     limiter: trio.CapacityLimiter
     user_id: str = ""  # the requesting user (favorites are per user)
+    reads: ReadRunner | None = None  # where short reads run (None: worker threads)
 
     async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn`` in a worker thread: anything that writes, or may read a lot."""
         return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self.limiter)
+
+    async def read(self, fn: Any, *args: Any) -> Any:
+        """``fn`` that only reads a little (metadata, a small file): see :mod:`ocis.dav.reads`."""
+        if self.reads is None:
+            return await self.run(fn, *args)
+        return await self.reads(fn, *args)
 
 
 async def send_error(send: Send, status: int, message: str, head: bool = False,
@@ -115,7 +124,7 @@ async def get(ctx: Ctx, send: Send, head: bool) -> bool:
 
     A file up to ``SMALL_GET`` bytes is read in the same worker-thread call that opens it; larger
     ones are sent in ``CHUNK`` pieces, one ``pread`` call each, the next read while one is sent."""
-    info, fh, content = await ctx.run(_open_for_get, ctx)
+    info, fh, content = await ctx.read(_open_for_get, ctx)
     if info.is_dir:
         return False
     try:
@@ -409,7 +418,7 @@ async def mkcol_target_exists(ctx: Ctx) -> bool:
         return False
     if h.get("depth", "0").strip() != "0":
         return False
-    return bool(await ctx.run(_exists, ctx))
+    return bool(await ctx.read(_exists, ctx))
 
 
 async def dispatch_error(send: Send, exc: Exception, head: bool = False) -> None:

@@ -330,7 +330,7 @@ async def handle(ctx: Any, base: str, body: bytes, send: Send, public_url: str,
     if names is None:
         return False
     req = _Request(ctx.storage, ctx.space_id, ctx.user_id, public_url.rstrip("/"), user_lookup)
-    result = await ctx.run(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req)
+    result = await ctx.read(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req)
     if result is None:
         return False
     data, is_dir = result
