@@ -38,9 +38,15 @@ _STANDARD_ATTRS = set(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", Non
 class JsonFormatter(logging.Formatter):
     """``{"time", "level", "logger", "msg", <extra fields>..., "exc"}`` on one line."""
 
+    _second = -1
+    _stamp = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:  # strftime once per second: one line per request goes through here
+            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         doc: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "time": f"{self._stamp}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -121,7 +127,8 @@ class AccessLogMiddleware:
             nonlocal status, size
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if bytes(k).lower() != b"x-request-id"]
+                # ASGI header names are lower-case bytes: a plain comparison finds an app's own id
+                headers = [(k, v) for k, v in message.get("headers", ()) if k != b"x-request-id"]
                 headers.append((b"x-request-id", rid.encode("ascii")))
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body":
