@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import httpx
 import pytest
 
-from helpers.dav import OC, files_url, get_bytes, parse_multistatus, propfind, put, stat
+from helpers.dav import OC, files_url, get_bytes, make_client, parse_multistatus, propfind, put, stat
 from helpers.server import ServerProcess
 
 
@@ -136,3 +140,53 @@ def test_dead_property_in_the_oc_namespace_reads_back(server: ServerProcess, ein
         assert f">{value}</".encode() in allprop.content
     _set_custom(einstein, url, None)
     assert custom in stat(einstein, url, names).missing
+
+
+def _slow_body(size: int, pieces: int = 4, pause: float = 0.2) -> Any:
+    block = b"s" * (size // pieces)
+    for _ in range(pieces):
+        time.sleep(pause)
+        yield block
+
+
+def test_concurrent_create_only_puts_create_once(server: ServerProcess) -> None:
+    """If-None-Match: * on large (streamed) PUTs racing for one new name: one 201, the rest 412
+    (trial finding: the check ran only before the body, so every upload won)."""
+    url = files_url("einstein", "create-once.bin")
+    statuses: list[int] = []
+
+    def upload() -> None:
+        with make_client(server.url, "einstein") as c:
+            r = c.put(url, content=_slow_body(4 * 1024 * 1024),
+                      headers={"If-None-Match": "*", "Content-Length": str(4 * 1024 * 1024)})
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=upload) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 412, 412, 412]
+
+
+def test_if_unmodified_since_holds_until_the_commit(server: ServerProcess, einstein: httpx.Client) -> None:
+    """A large PUT conditioned on If-Unmodified-Since must fail if another write lands while its body
+    streams in (trial finding: the other write was silently lost)."""
+    url = files_url("einstein", "lost-update.bin")
+    put(einstein, url, b"orig")
+    last_modified = einstein.head(url).headers["last-modified"]
+    time.sleep(1.1)  # Last-Modified has one-second resolution
+    result: list[int] = []
+
+    def slow_writer() -> None:
+        with make_client(server.url, "einstein") as c:
+            r = c.put(url, content=_slow_body(4 * 1024 * 1024, pause=0.3),
+                      headers={"If-Unmodified-Since": last_modified, "Content-Length": str(4 * 1024 * 1024)})
+            result.append(r.status_code)
+
+    t = threading.Thread(target=slow_writer)
+    t.start()
+    time.sleep(0.4)
+    assert einstein.put(url, content=b"B wins").status_code == 204
+    t.join()
+    assert result == [412] and get_bytes(einstein, url) == b"B wins"

@@ -15,16 +15,19 @@ SAME = "Sun, 09 Sep 2001 01:46:40 GMT"        # = int(mtime)
 AFTER = "Mon, 10 Sep 2001 00:00:00 GMT"
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, None), ("*", "*"), (' "abc" ', ["abc"]), ('W/"abc", "d,e"', ["abc", "d,e"]), ("abc", ["abc"]),
+@pytest.mark.parametrize("value, weak, strong", [
+    (None, None, None), ("*", "*", "*"), (' "abc" ', ["abc"], ["abc"]),
+    ('W/"abc", "d,e"', ["abc", "d,e"], ["d,e"]), ("abc", ["abc"], ["abc"]), ("W/abc", ["abc"], []),
 ])
-def test_etags(value: str | None, expected: object) -> None:
-    assert conditions.etags(value) == expected
+def test_etags(value: str | None, weak: object, strong: object) -> None:
+    assert conditions.etags(value, weak=True) == weak
+    assert conditions.etags(value, weak=False) == strong
 
 
 @pytest.mark.parametrize("headers, status", [
     ({}, None),
     ({"if-match": '"abc"'}, None), ({"if-match": '"x", "abc"'}, None), ({"if-match": '"x"'}, 412),
+    ({"if-match": 'W/"abc"'}, 412), ({"if-none-match": 'W/"abc"'}, 304),  # strong vs weak comparison
     ({"if-unmodified-since": BEFORE}, 412), ({"if-unmodified-since": SAME}, None),
     ({"if-match": '"abc"', "if-unmodified-since": BEFORE}, None),  # If-Match wins (§13.2.2 step 2)
     ({"if-none-match": '"abc"'}, 304), ({"if-none-match": "*"}, 304), ({"if-none-match": '"x"'}, None),
@@ -39,6 +42,7 @@ def test_read_status(headers: dict[str, str], status: int | None) -> None:
 @pytest.mark.parametrize("existing, headers, ok", [
     (INFO, {}, True), (None, {}, True),
     (INFO, {"if-match": '"abc"'}, True), (INFO, {"if-match": '"x", "abc"'}, True), (INFO, {"if-match": '"x"'}, False),
+    (INFO, {"if-match": 'W/"abc"'}, False), (INFO, {"if-none-match": 'W/"abc"'}, False),
     (None, {"if-match": "*"}, False), (INFO, {"if-match": "*"}, True),
     (INFO, {"if-none-match": "*"}, False), (None, {"if-none-match": "*"}, True),
     (INFO, {"if-none-match": '"abc"'}, False), (INFO, {"if-none-match": '"x"'}, True),

@@ -1,8 +1,9 @@
 """HTTP preconditions for GET/HEAD and PUT (RFC 9110 §13): If-Match, If-None-Match,
 If-Modified-Since, If-Unmodified-Since, evaluated in the order of §13.2.2.
 
-Entity tags compare weakly where the RFC says so; dates compare at the one-second resolution of
-``Last-Modified``; an unparsable date is ignored (§13.1.3, §13.1.4).
+If-Match compares entity tags strongly (a ``W/`` tag never matches), If-None-Match weakly
+(§13.1.1, §13.1.2, §8.8.3.2); dates compare at the one-second resolution of ``Last-Modified``; an
+unparsable date is ignored (§13.1.3, §13.1.4).
 """
 
 from __future__ import annotations
@@ -13,21 +14,23 @@ from email.utils import parsedate_to_datetime
 from ocis.core.errors import PreconditionFailed
 from ocis.storage.api import NodeInfo
 
-_ETAG = re.compile(r'(?:W/)?"([^"]*)"')
+_ETAG = re.compile(r'(W/)?"([^"]*)"')
 ANY = "*"
 
 
-def etags(value: str | None) -> list[str] | str | None:
-    """The entity tags of an If-Match / If-None-Match value, unquoted and without ``W/``; ``"*"``
-    for any; None when the header is absent. A bare unquoted value (sent by some clients) counts as
-    one tag."""
+def etags(value: str | None, *, weak: bool) -> list[str] | str | None:
+    """The entity tags of an If-Match (``weak=False``) or If-None-Match (``weak=True``) value,
+    unquoted; ``"*"`` for any; None when the header is absent. With strong comparison weak tags are
+    left out (they match nothing). A bare unquoted value (sent by some clients) counts as one tag."""
     if value is None:
         return None
     value = value.strip()
     if value == ANY:
         return ANY
     found = _ETAG.findall(value)
-    return found if found else [value.removeprefix("W/")]
+    if not found:
+        return [value.removeprefix("W/")] if weak or not value.startswith("W/") else []
+    return [tag for is_weak, tag in found if weak or not is_weak]
 
 
 def _date(value: str | None) -> float | None:
@@ -47,7 +50,7 @@ def _matches(tags: list[str] | str, info: NodeInfo | None) -> bool:
 
 def read_status(info: NodeInfo, headers: dict[str, str]) -> int | None:
     """For GET/HEAD of an existing file: 412, 304, or None to answer normally (RFC 9110 §13.2.2)."""
-    if_match = etags(headers.get("if-match"))
+    if_match = etags(headers.get("if-match"), weak=False)
     if if_match is not None:
         if not _matches(if_match, info):
             return 412
@@ -55,7 +58,7 @@ def read_status(info: NodeInfo, headers: dict[str, str]) -> int | None:
         since = _date(headers.get("if-unmodified-since"))
         if since is not None and int(info.mtime) > since:
             return 412
-    if_none_match = etags(headers.get("if-none-match"))
+    if_none_match = etags(headers.get("if-none-match"), weak=True)
     if if_none_match is not None:
         return 304 if _matches(if_none_match, info) else None
     since = _date(headers.get("if-modified-since"))
@@ -67,7 +70,7 @@ def read_status(info: NodeInfo, headers: dict[str, str]) -> int | None:
 def check_write(existing: NodeInfo | None, headers: dict[str, str]) -> None:
     """For PUT: raise PreconditionFailed (412) unless the preconditions hold for ``existing`` (None:
     the file does not exist yet). RFC 9110 §13.2.2 steps 1-3."""
-    if_match = etags(headers.get("if-match"))
+    if_match = etags(headers.get("if-match"), weak=False)
     if if_match is not None:
         if not _matches(if_match, existing):
             raise PreconditionFailed("the file has changed (If-Match)" if existing else "the file does not exist")
@@ -75,7 +78,7 @@ def check_write(existing: NodeInfo | None, headers: dict[str, str]) -> None:
         since = _date(headers.get("if-unmodified-since"))
         if since is not None and int(existing.mtime) > since:
             raise PreconditionFailed("the file was modified since (If-Unmodified-Since)")
-    if_none_match = etags(headers.get("if-none-match"))
+    if_none_match = etags(headers.get("if-none-match"), weak=True)
     if if_none_match is not None and _matches(if_none_match, existing):
         raise PreconditionFailed("the file exists (If-None-Match)" if if_none_match == ANY
                                  else "the file has not changed (If-None-Match)")

@@ -271,9 +271,9 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
     # If-Match with one tag (or *) is also checked again at commit, under the storage's lock, so
     # that a change while a large body streams in is caught; other preconditions are checked
     # before the body is stored (conditions.check_write), for a small PUT under that same lock.
-    match = conditions.etags(h.get("if-match"))
+    match = conditions.etags(h.get("if-match"), weak=False)
     if_match = match if isinstance(match, str) else match[0] if match and len(match) == 1 else None
-    if_none_match = conditions.etags(h.get("if-none-match")) == conditions.ANY
+    if_none_match = conditions.etags(h.get("if-none-match"), weak=True) == conditions.ANY
     if length is not None and length <= SMALL_PUT:
         # Small file: read the body first, then check, write and commit in one worker-thread hop.
         body = await _read_body(receive)
@@ -282,9 +282,11 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
         info, created = await ctx.run(_put_small, ctx, body, length, if_none_match, mtime, checksum, if_match)
     else:
         upload, existing = await ctx.run(_prepare_put, ctx, length, if_none_match)
-        if if_match is None and match is not None and existing is not None:
-            if_match = existing.etag  # several tags, one matched: it must still match at commit
-        streamed = await _stream_body(ctx, upload, receive, length, mtime, checksum, if_match)
+        if if_match is None and existing is not None and _CONDITIONS.intersection(h):
+            # the preconditions held for this version of the file (If-Match list, If-Unmodified-
+            # Since, If-None-Match tags): it must still be the current one at commit
+            if_match = existing.etag
+        streamed = await _stream_body(ctx, upload, receive, length, mtime, checksum, if_match, if_none_match)
         if streamed is None:
             return
         info, created = streamed
@@ -293,6 +295,9 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
         headers.append((b"x-oc-mtime", b"accepted"))
     await send({"type": "http.response.start", "status": 201 if created else 204, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
+
+
+_CONDITIONS = frozenset(("if-match", "if-unmodified-since", "if-none-match"))
 
 
 def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> tuple[Upload, NodeInfo | None]:
@@ -341,7 +346,8 @@ async def _read_body(receive: Receive) -> bytes | None:
 
 
 async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int | None, mtime: float | None,
-                       checksum: tuple[str, str] | None, if_match: str | None) -> tuple[NodeInfo, bool] | None:
+                       checksum: tuple[str, str] | None, if_match: str | None,
+                       if_none_match: bool = False) -> tuple[NodeInfo, bool] | None:
     """Stream a large body into ``upload`` and commit it; None if the client went away.
 
     Body messages (16-64 KiB each) are gathered into blocks of ``CHUNK`` bytes; a writer task
@@ -393,7 +399,7 @@ async def _stream_body(ctx: Ctx, upload: Upload, receive: Receive, length: int |
         if length is not None and upload.size != length:
             raise BadRequest(f"expected {length} bytes, received {upload.size}")
         result: tuple[NodeInfo, bool] = await ctx.run(upload.commit, mtime=mtime, checksum=checksum,
-                                                      if_match=if_match)
+                                                      if_match=if_match, if_none_match=if_none_match)
         committed = True
         return result
     finally:

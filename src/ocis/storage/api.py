@@ -82,6 +82,7 @@ class Upload(Protocol):
         mtime: float | None = None,
         checksum: tuple[str, str] | None = None,
         if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> tuple[NodeInfo, bool]:
         """Atomically make the content the node at the upload's path.
 
@@ -89,6 +90,7 @@ class Upload(Protocol):
             mtime: modification time to record (default: now).
             checksum: (``TYPE``, ``hex``) the client sent; verified before anything is visible.
             if_match: unquoted etag the existing file must have (``"*"``: must exist).
+            if_none_match: the file must not exist (``If-None-Match: *``).
 
         Returns:
             (the node after the write, True if it was created, False if overwritten; the old

@@ -86,7 +86,7 @@ class FileUpload:
             pass
 
     def commit(self, *, mtime: float | None = None, checksum: tuple[str, str] | None = None,
-               if_match: str | None = None) -> tuple[NodeInfo, bool]:
+               if_match: str | None = None, if_none_match: bool = False) -> tuple[NodeInfo, bool]:
         if self._done:
             raise ValueError("upload already finished")
         try:
@@ -95,7 +95,7 @@ class FileUpload:
             self._close()
             return commit_content(self._tree, self._space_id, self._path, self._tmp, self._size,
                                   self._hasher.digests(), quota=self._space_quota, mtime=mtime,
-                                  checksum=checksum, if_match=if_match)
+                                  checksum=checksum, if_match=if_match, if_none_match=if_none_match)
         except BaseException:
             self.abort()
             raise
@@ -112,7 +112,8 @@ def _check_checksum(checksum: tuple[str, str] | None, digests: dict[str, str]) -
 
 def commit_content(tree: Tree, space_id: str, path: str, content: Path | str, size: int, digests: dict[str, str],
                    *, quota: Callable[[], Quota], mtime: float | None = None,
-                   checksum: tuple[str, str] | None = None, if_match: str | None = None) -> tuple[NodeInfo, bool]:
+                   checksum: tuple[str, str] | None = None, if_match: str | None = None,
+                   if_none_match: bool = False) -> tuple[NodeInfo, bool]:
     """Make the finished file ``content`` (in uploads/) the node at ``path``, atomically.
 
     The file is renamed into ``blobs/``; an overwritten file keeps its id and its previous content
@@ -122,7 +123,7 @@ def commit_content(tree: Tree, space_id: str, path: str, content: Path | str, si
     Args:
         digests: the content's checksums (see ``core.checksums.Hasher``).
         quota: the space's quota, checked under the tree lock.
-        mtime, checksum, if_match: see ``storage.api.Upload.commit``.
+        mtime, checksum, if_match, if_none_match: see ``storage.api.Upload.commit``.
 
     Raises:
         ChecksumMismatch, PreconditionFailed, Conflict, InsufficientStorage. ``content`` is left in
@@ -140,6 +141,8 @@ def commit_content(tree: Tree, space_id: str, path: str, content: Path | str, si
         old = tree.read(existing) if existing else None
         if old is not None and old.get("d"):
             raise Conflict("a folder exists at that path")
+        if if_none_match and old is not None:
+            raise PreconditionFailed("the file exists (If-None-Match: *)")
         _check_if_match(if_match, existing, old)
         old_size = int(old.get("bs", 0)) if old else 0
         q = quota()
