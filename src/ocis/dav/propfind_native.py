@@ -297,8 +297,8 @@ def render(base: str, nodes: list[NodeInfo], names: tuple[str, ...], req: _Reque
 
 
 def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, names: tuple[str, ...],
-            req: _Request) -> tuple[bytes, bool] | None:
-    """Stat (and list) and render, in a worker thread: (body, is a folder), or None to let
+            req: _Request) -> tuple[bytes, bool, int] | None:
+    """Stat (and list) and render: (body, is a folder, number of entries), or None to let
     wsgidav answer (the resource is missing or the storage raised)."""
     try:
         if depth == "1":
@@ -307,9 +307,15 @@ def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, n
         else:
             info = storage.stat(space_id, path)
             nodes = [info]
-        return render(base, nodes, names, req), info.is_dir
+        return render(base, nodes, names, req), info.is_dir, len(nodes)
     except OcisError:
         return None
+
+
+# Folders whose listing was long: rendering thousands of entries takes long enough to stall other
+# connections if it ran on the event loop (dav/reads.py), so later listings of them go to a thread.
+BIG_LISTING = 500  # entries
+_big_folders: dict[tuple[str, str], None] = {}
 
 
 async def handle(ctx: Any, base: str, body: bytes, send: Send, public_url: str,
@@ -330,10 +336,16 @@ async def handle(ctx: Any, base: str, body: bytes, send: Send, public_url: str,
     if names is None:
         return False
     req = _Request(ctx.storage, ctx.space_id, ctx.user_id, public_url.rstrip("/"), user_lookup)
-    result = await ctx.read(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req)
+    key = (ctx.space_id, ctx.path.rstrip("/") or "/")
+    runner = ctx.run if key in _big_folders else ctx.read
+    result = await runner(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req)
     if result is None:
         return False
-    data, is_dir = result
+    data, is_dir, entries = result
+    if entries > BIG_LISTING and key not in _big_folders:
+        if len(_big_folders) >= 4096:
+            _big_folders.clear()
+        _big_folders[key] = None
     headers = [(b"content-type", b"application/xml; charset=utf-8"), (b"content-length", str(len(data)).encode())]
     if is_dir:  # ownCloud Web uploads into a folder with TUS only if these are here
         headers += discovery_headers()
