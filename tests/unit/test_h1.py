@@ -128,6 +128,11 @@ def put(body: bytes, path: str = "/f", extra: str = "") -> bytes:
     return f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
 
 
+def test_a_long_url_within_the_head_limit_is_served() -> None:
+    raw = trio.run(_exchange, echo, get("/" + "a" * 12_000))
+    assert raw.startswith(b"HTTP/1.1 200 ")
+
+
 def test_keep_alive_and_length_of_a_single_message_body() -> None:
     raw = trio.run(_exchange, echo, [get("/a"), put(b"hello", "/b%20c")], )
     (s1, h1_, b1), (s2, h2_, b2) = _responses(raw)
@@ -270,6 +275,7 @@ def test_body_longer_than_its_content_length_is_cut_and_the_connection_closed() 
     (b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n", 431),
+    (b"GET /" + b"a" * 17_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),  # RFC 9110 §15.5.15
     ([b"GET / HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"a" * 20_000, b"a" * 20_000], 431),
 ])
 def test_malformed_or_oversized_requests(data: bytes | list[bytes], status: int) -> None:

@@ -106,6 +106,8 @@ class Parser:
         req.keep_alive = p.should_keep_alive()
         req.upgrade = p.should_upgrade()
         req.reject = check_head(req, self.head_bytes > self.max_head)
+        if req.reject == 431 and len(req.target) > self.max_head // 2:
+            req.reject = 414  # the head is too large mostly because of its URL (RFC 9110 §15.5.15)
         if req.reject:
             req.keep_alive = False
         self.in_head = False
@@ -133,7 +135,8 @@ _VERSIONS = frozenset(("1.0", "1.1"))
 def check_head(req: Request, too_large: bool) -> int:
     """0 if the app may see the request, else the status to answer it with (the connection closes).
 
-    Checks what llhttp lets through: the head size (431), HTTP versions other than 1.0/1.1 (505,
+    Checks what llhttp lets through: the head size (431; the caller makes it 414 when the URL is
+    most of it), HTTP versions other than 1.0/1.1 (505,
     RFC 9110 §15.6.6), ``Host`` missing or repeated in HTTP/1.1 (400, RFC 9112 §3.2), transfer
     codings other than a single ``chunked`` (400 when chunked is not last, RFC 9112 §6.3; else 501,
     §6.1). Also notes ``Expect: 100-continue`` (ignored in HTTP/1.0, RFC 9110 §10.1.1)."""
