@@ -36,6 +36,7 @@ from PyInstaller.archive.readers import CArchiveReader  # type: ignore[import-un
 
 from helpers.dav import files_url, get_bytes, local_tree, make_client, put, stat, walk_remote
 from helpers.oidc import AUTHORIZE, DISCOVERY, AuthParams, bearer, tokens_for
+from helpers.raw import read_all, tls_connect
 from helpers.server import ARTIFACTS_DIR, REPO_ROOT, ServerProcess, free_port
 
 SRC_PKG = REPO_ROOT / "src" / "ocis"
@@ -591,3 +592,12 @@ def test_sample_config(binary: Path) -> None:
             assert c.request("PROPFIND", files_url("einstein"), headers={"Depth": "0"}).status_code == 401
     finally:
         srv.cleanup(keep_log_as="binary-sample-config")
+
+
+def test_http1_is_served_by_httptools_in_the_binary(bin_server: ServerProcess) -> None:
+    """The bundle must carry httptools: without it the server falls back to hypercorn's slower h11
+    path silently (runtime/h1). Only the httptools path echoes keep-alive to an HTTP/1.0 client."""
+    with tls_connect(bin_server.port) as s:
+        s.sendall(b"GET /status.php HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        head = read_all(s, timeout=5).split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 200") and b"connection: keep-alive" in head
