@@ -89,7 +89,6 @@ class H1Connection:
             # The request head (and body, if any) before the upgrade point was parsed; it is
             # answered as plain HTTP/1.1 and the connection closes after it.
             if p.current is not None:
-                p.current.upgrade = True
                 p.current.keep_alive = False
                 p.current.complete = True
             self.eof = True

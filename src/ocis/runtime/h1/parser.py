@@ -5,9 +5,10 @@ not allow. Also the status reason phrases and the ``date`` header value."""
 from __future__ import annotations
 
 from collections import deque
-from email.utils import formatdate
 from http import HTTPStatus
 from time import time
+
+from ocis.core.timeutil import http_date
 
 try:
     import httptools as httptools  # re-exported: connection.py catches its errors
@@ -30,7 +31,7 @@ class HttpDate:
         t = int(time())
         if t != cls.second:
             cls.second = t
-            cls.value = formatdate(t, usegmt=True).encode("ascii")
+            cls.value = http_date(t).encode("ascii")
         return cls.value
 
 
@@ -48,7 +49,6 @@ class Request:
         "method",
         "reject",
         "target",
-        "upgrade",
         "version",
     )
 
@@ -59,7 +59,6 @@ class Request:
         self.complete = False
         self.keep_alive = True
         self.version = "1.1"
-        self.upgrade = False
         self.expect_continue = False
         self.reject = 0              # status to answer instead of calling the app (431, 400, 501, 505)
         self.body_bytes = 0          # body bytes parsed so far
@@ -104,7 +103,6 @@ class Parser:
         req.method = p.get_method().decode("ascii")
         req.version = p.get_http_version()
         req.keep_alive = p.should_keep_alive()
-        req.upgrade = p.should_upgrade()
         req.reject = check_head(req, self.head_bytes > self.max_head)
         if req.reject == 431 and len(req.target) > self.max_head // 2:
             req.reject = 414  # the head is too large mostly because of its URL (RFC 9110 §15.5.15)
