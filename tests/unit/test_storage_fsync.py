@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from storage_util import USER
 
 from ocis.config.loader import load_config
-from ocis.storage.decomposedfs import open_storage
+from ocis.storage.api import NodeInfo
+from ocis.storage.decomposedfs import DecomposedFS, open_storage
 
 
 def test_setting(tmp_path: Path) -> None:
@@ -18,30 +20,28 @@ def test_setting(tmp_path: Path) -> None:
     assert cfg.storage.fsync is False
 
 
+def _stream(fs: DecomposedFS) -> tuple[NodeInfo, bool]:
+    up = fs.begin_upload(USER, "/a.txt", length=3)
+    up.write(b"abc")
+    return up.commit()
+
+
+def _whole(fs: DecomposedFS) -> tuple[NodeInfo, bool]:
+    return fs.write_file(USER, "/a.txt", b"abc")
+
+
+@pytest.mark.parametrize("write", [_stream, _whole], ids=["begin_upload", "write_file"])
 @pytest.mark.parametrize("fsync", [True, False])
-def test_upload_fsyncs_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool) -> None:
+def test_uploads_fsync_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool,
+                                       write: Callable[[DecomposedFS], tuple[NodeInfo, bool]]) -> None:
     fs = open_storage(tmp_path / "s", fsync=fsync)
     fs.home(USER)
     calls: list[int] = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
-    up = fs.begin_upload(USER, "/a.txt", length=3)
-    up.write(b"abc")
-    info, created = up.commit()
+    info, created = write(fs)
     assert created and info.size == 3
     assert bool(calls) is fsync
     _, fh = fs.open_blob(USER, "/a.txt")
     with fh:
         assert fh.read() == b"abc"
-
-
-@pytest.mark.parametrize("fsync", [True, False])
-def test_write_file_fsyncs_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool) -> None:
-    fs = open_storage(tmp_path / "s", fsync=fsync)
-    fs.home(USER)
-    calls: list[int] = []
-    real = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
-    info, created = fs.write_file(USER, "/a.txt", b"abc")
-    assert created and info.size == 3
-    assert bool(calls) is fsync

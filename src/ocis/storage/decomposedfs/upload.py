@@ -16,6 +16,7 @@ from ocis.core.checksums import Hasher
 from ocis.core.errors import ChecksumMismatch, Conflict, InsufficientStorage, PreconditionFailed
 from ocis.core.timeutil import now
 from ocis.storage.api import NodeInfo, Quota
+from ocis.storage.decomposedfs.metadata import write_all
 from ocis.storage.decomposedfs.node import Record, etag_of, size_of, to_info
 
 if TYPE_CHECKING:
@@ -27,17 +28,11 @@ def write_new_file(path: str, data: bytes, fsync: bool) -> None:
     buffered file object would add fstat, ioctl and lseek calls."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        _write_all(fd, data)
+        write_all(fd, data)
         if fsync:
             os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 class FileUpload:
@@ -67,7 +62,7 @@ class FileUpload:
         if left is not None and self._size + len(data) > left:
             self.abort()
             raise InsufficientStorage("quota exceeded")
-        self._hasher.update(data, alongside=lambda: _write_all(self._fd, data))
+        self._hasher.update(data, alongside=lambda: write_all(self._fd, data))
         self._size += len(data)
 
     def _close(self) -> None:
