@@ -19,7 +19,7 @@ from wsgidav import util
 from wsgidav.dav_error import DAVError, get_http_status_string
 
 from ocis.core.checksums import parse_checksum_header
-from ocis.core.errors import BadRequest, Conflict, NotFound, OcisError, PreconditionFailed
+from ocis.core.errors import BadRequest, Conflict, NotFound, OcisError
 from ocis.core.timeutil import http_date
 from ocis.dav import conditions
 from ocis.dav.errors import error_body, status_of
@@ -268,24 +268,17 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
             length = int(h["content-length"])
         except ValueError:
             raise BadRequest("invalid Content-Length") from None
-    # If-Match with one tag (or *) is also checked again at commit, under the storage's lock, so
-    # that a change while a large body streams in is caught; other preconditions are checked
-    # before the body is stored (conditions.check_write), for a small PUT under that same lock.
-    match = conditions.etags(h.get("if-match"), weak=False)
-    if_match = match if isinstance(match, str) else match[0] if match and len(match) == 1 else None
-    if_none_match = conditions.etags(h.get("if-none-match"), weak=True) == conditions.ANY
+    # Preconditions (conditions.check_write) are checked once: for a small PUT under the storage
+    # lock that also places the file; for a streamed one before the body, then pinned for the commit.
     if length is not None and length <= SMALL_PUT:
         # Small file: read the body first, then check, write and commit in one worker-thread hop.
         body = await _read_body(receive)
         if body is None:
             return  # the client went away: nothing to answer
-        info, created = await ctx.run(_put_small, ctx, body, length, if_none_match, mtime, checksum, if_match)
+        info, created = await ctx.run(_put_small, ctx, body, length, mtime, checksum)
     else:
-        upload, existing = await ctx.run(_prepare_put, ctx, length, if_none_match)
-        if if_match is None and existing is not None and _CONDITIONS.intersection(h):
-            # the preconditions held for this version of the file (If-Match list, If-Unmodified-
-            # Since, If-None-Match tags): it must still be the current one at commit
-            if_match = existing.etag
+        upload, existing = await ctx.run(_prepare_put, ctx, length)
+        if_match, if_none_match = _pinned(h, existing)
         streamed = await _stream_body(ctx, upload, receive, length, mtime, checksum, if_match, if_none_match)
         if streamed is None:
             return
@@ -300,7 +293,18 @@ async def put(ctx: Ctx, receive: Receive, send: Send) -> None:
 _CONDITIONS = frozenset(("if-match", "if-unmodified-since", "if-none-match"))
 
 
-def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> tuple[Upload, NodeInfo | None]:
+def _pinned(headers: dict[str, str], existing: NodeInfo | None) -> tuple[str | None, bool]:
+    """(if_match, if_none_match) for ``Upload.commit`` of a streamed PUT whose preconditions held
+    for ``existing``: what they held for must still be true when the file is placed (a write that
+    lands while the body streams in makes it 412)."""
+    if existing is None:
+        return None, conditions.etags(headers.get("if-none-match"), weak=True) == conditions.ANY
+    if conditions.etags(headers.get("if-match"), weak=False) == conditions.ANY:
+        return conditions.ANY, False  # any version will do, as long as there is one
+    return (existing.etag if _CONDITIONS.intersection(headers) else None), False
+
+
+def _prepare_put(ctx: Ctx, length: int | None) -> tuple[Upload, NodeInfo | None]:
     """Checks before a PUT (folder in the way, preconditions, locks), then the upload (quota).
     Returns the upload and the file it replaces (None: a new file)."""
     try:
@@ -309,22 +313,18 @@ def _prepare_put(ctx: Ctx, length: int | None, if_none_match: bool) -> tuple[Upl
         existing = None
     if existing is not None and existing.is_dir:
         raise Conflict("a folder exists at that path")
-    if if_none_match and existing is not None:
-        raise PreconditionFailed("the file exists (If-None-Match: *)")
     conditions.check_write(existing, ctx.headers)
     _check_locks(ctx, existing)
     return ctx.storage.begin_upload(ctx.space_id, ctx.path, length=length), existing
 
 
-def _put_small(ctx: Ctx, body: bytes, length: int, if_none_match: bool, mtime: float | None,
-               checksum: tuple[str, str] | None, if_match: str | None) -> tuple[NodeInfo, bool]:
-    """A whole small PUT in one worker-thread call: ``Storage.write_file`` resolves the path once
-    and makes the checks ``_prepare_put`` + upload + commit make, in the same order; the lock
-    check runs as its ``precheck``."""
+def _put_small(ctx: Ctx, body: bytes, length: int, mtime: float | None,
+               checksum: tuple[str, str] | None) -> tuple[NodeInfo, bool]:
+    """A whole small PUT in one worker-thread call: ``Storage.write_file`` resolves the path once;
+    preconditions and locks are its ``precheck``, run under the lock that places the file."""
     if len(body) != length:
         raise BadRequest(f"expected {length} bytes, received {len(body)}")
     return ctx.storage.write_file(ctx.space_id, ctx.path, body, mtime=mtime, checksum=checksum,
-                                  if_match=if_match, if_none_match=if_none_match,
                                   precheck=lambda existing: _precheck(ctx, existing))
 
 
