@@ -7,6 +7,7 @@ body must be identical; for bodies the native path does not serve, it must say s
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -227,25 +228,24 @@ def test_rendered_entries_never_cross_bases_or_bodies(app: Any, fs: DecomposedFS
 
 
 def test_long_listings_are_rendered_in_a_worker_thread_next_time(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A folder whose Depth 1 listing was long is listed in a worker thread afterwards, not on the
-    event loop (dav/reads.py), so it cannot stall other connections again (trial finding)."""
-    monkeypatch.setattr(propfind_native, "BIG_LISTING", 3)
-    monkeypatch.setattr(propfind_native, "_big_folders", {})
+    """A folder whose Depth 1 listing took long on the event loop is listed in a worker thread
+    afterwards (dav/reads.py, keyed by folder), so it cannot stall other connections again (trial
+    finding); other folders stay inline."""
     used: list[str] = []
-    real_read, real_run = native.Ctx.read, native.Ctx.run
+    real_read = native.Ctx.read
 
-    async def read(self: Any, fn: Any, *args: Any) -> Any:
-        used.append("loop")
-        return await real_read(self, fn, *args)
+    async def read(self: Any, fn: Any, *args: Any, key: Any = None) -> Any:
+        assert self.reads is not None
+        self.reads.slow_key = 0.0 if key and key[1] == "/Folder" else 10.0  # /Folder counts as "long"
 
-    async def run(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        used.append("thread")
-        return await real_run(self, fn, *args, **kwargs)
+        def where(*a: Any) -> Any:
+            used.append("loop" if threading.current_thread() is threading.main_thread() else "thread")
+            return fn(*a)
+
+        return await real_read(self, where, *args, key=key)
 
     monkeypatch.setattr(native.Ctx, "read", read)
-    monkeypatch.setattr(native.Ctx, "run", run)
     for _ in range(2):
         assert _propfind(app, "/remote.php/webdav/Folder/", DESKTOP, "1", True, monkeypatch)[0] == 207
         assert _propfind(app, "/remote.php/webdav/Folder/Sub%20dir", DESKTOP, "1", True, monkeypatch)[0] == 207
-    # /Folder (6 entries) goes to a thread after its first listing; the empty sub-folder never does
     assert used == ["loop", "loop", "thread", "loop"]

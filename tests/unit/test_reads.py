@@ -42,3 +42,17 @@ def test_turned_off_always_threads_and_errors_pass_through() -> None:
         return str(await ReadRunner(trio.CapacityLimiter(2), inline=False)(_where))
 
     assert trio.run(main) == "thread"
+
+
+def test_a_key_that_was_slow_goes_to_threads_others_stay_inline() -> None:
+    def slowish() -> str:
+        time.sleep(0.03)
+        return _where()
+
+    async def main() -> list[str]:
+        runner = ReadRunner(trio.CapacityLimiter(2), slow=1.0, slow_key=0.02)
+        return [await runner(slowish, key="big"), await runner(_where, key="big"),
+                await runner(_where, key="small"), await runner(slowish), await runner(_where)]
+
+    # a slow read without a key is remembered by nobody (and stays under the global 1 s guard)
+    assert trio.run(main) == ["loop", "thread", "loop", "loop", "loop"]

@@ -49,11 +49,12 @@ class Ctx:
         """``fn`` in a worker thread: anything that writes, or may read a lot."""
         return await trio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self.limiter)
 
-    async def read(self, fn: Any, *args: Any) -> Any:
-        """``fn`` that only reads a little (metadata, a small file): see :mod:`ocis.dav.reads`."""
+    async def read(self, fn: Any, *args: Any, key: Any = None) -> Any:
+        """``fn`` that only reads a little (metadata, a small file): see :mod:`ocis.dav.reads`
+        (``key``: what makes it long, if anything - e.g. the folder a listing reads)."""
         if self.reads is None:
             return await self.run(fn, *args)
-        return await self.reads(fn, *args)
+        return await self.reads(fn, *args, key=key)
 
 
 async def send_error(send: Send, status: int, message: str, head: bool = False,

@@ -297,9 +297,9 @@ def render(base: str, nodes: list[NodeInfo], names: tuple[str, ...], req: _Reque
 
 
 def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, names: tuple[str, ...],
-            req: _Request) -> tuple[bytes, bool, int] | None:
-    """Stat (and list) and render: (body, is a folder, number of entries), or None to let
-    wsgidav answer (the resource is missing or the storage raised)."""
+            req: _Request) -> tuple[bytes, bool] | None:
+    """Stat (and list) and render: (body, is a folder), or None to let wsgidav answer (the
+    resource is missing or the storage raised)."""
     try:
         if depth == "1":
             info, children = storage.stat_and_list(space_id, path)
@@ -307,15 +307,10 @@ def collect(storage: Storage, space_id: str, path: str, depth: str, base: str, n
         else:
             info = storage.stat(space_id, path)
             nodes = [info]
-        return render(base, nodes, names, req), info.is_dir, len(nodes)
+        return render(base, nodes, names, req), info.is_dir
     except OcisError:
         return None
 
-
-# Folders whose listing was long: rendering thousands of entries takes long enough to stall other
-# connections if it ran on the event loop (dav/reads.py), so later listings of them go to a thread.
-BIG_LISTING = 500  # entries
-_big_folders: dict[tuple[str, str], None] = {}
 
 
 async def handle(ctx: Any, base: str, body: bytes, send: Send, public_url: str,
@@ -336,16 +331,12 @@ async def handle(ctx: Any, base: str, body: bytes, send: Send, public_url: str,
     if names is None:
         return False
     req = _Request(ctx.storage, ctx.space_id, ctx.user_id, public_url.rstrip("/"), user_lookup)
-    key = (ctx.space_id, ctx.path.rstrip("/") or "/")
-    runner = ctx.run if key in _big_folders else ctx.read
-    result = await runner(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req)
+    # keyed by folder: a listing that was long (thousands of entries) goes to a thread next time
+    key = (ctx.space_id, ctx.path.rstrip("/") or "/", depth)
+    result = await ctx.read(collect, ctx.storage, ctx.space_id, ctx.path, depth, base, names, req, key=key)
     if result is None:
         return False
-    data, is_dir, entries = result
-    if entries > BIG_LISTING and key not in _big_folders:
-        if len(_big_folders) >= 4096:
-            _big_folders.clear()
-        _big_folders[key] = None
+    data, is_dir = result
     headers = [(b"content-type", b"application/xml; charset=utf-8"), (b"content-length", str(len(data)).encode())]
     if is_dir:  # ownCloud Web uploads into a folder with TUS only if these are here
         headers += discovery_headers()
