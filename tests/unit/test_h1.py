@@ -7,7 +7,8 @@ integration and client tests (litmus, owncloudcmd, rclone, curl all speak HTTP/1
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -42,28 +43,47 @@ def _config(**overrides: Any) -> Config:
     return cfg
 
 
+@asynccontextmanager
+async def _connected(app: App, cfg: Config, ctx: WorkerContext,
+                     hypercorn_run: Any = None) -> AsyncIterator[tuple[trio.SocketStream, trio.Nursery]]:
+    """A loopback listener served by h1.serve_connection, and a client connected to it; the
+    nursery is there to run more client tasks. Everything stops when the block ends."""
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listeners[0].socket.getsockname()[1]
+
+    async def handler(stream: Any) -> None:
+        await h1.serve_connection(_Server(stream, app, cfg, ctx), hypercorn_run)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(trio.serve_listeners, handler, listeners)
+        client = await trio.open_tcp_stream("127.0.0.1", port)
+        try:
+            yield client, nursery
+        finally:
+            await client.aclose()
+            nursery.cancel_scope.cancel()
+
+
+async def _read_to_close(client: trio.SocketStream, seconds: float = 10) -> bytes:
+    out = bytearray()
+    with trio.fail_after(seconds):
+        while chunk := await client.receive_some(65536):
+            out += chunk
+    return bytes(out)
+
+
 async def _exchange(app: App, data: bytes | list[bytes], *, config: Config | None = None,
                     pause: float = 0.0, handed_over: list[bytes] | None = None,
                     context: WorkerContext | None = None) -> bytes:
     """Serve one connection with ``app``; send ``data`` (pieces with ``pause`` between them), close
     our sending side, and return everything the server sent until it closed."""
-    cfg = config or _config()
-    ctx = context or WorkerContext(None)
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listeners[0].socket.getsockname()[1]
 
     async def hypercorn_run(server: Any) -> None:  # stands in for hypercorn's own protocol
         assert handed_over is not None
         handed_over.append(bytes(await server.stream.receive_some(65536)))
         await server.stream.aclose()
 
-    async def handler(stream: Any) -> None:
-        await h1.serve_connection(_Server(stream, app, cfg, ctx), hypercorn_run)
-
-    out = bytearray()
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(trio.serve_listeners, handler, listeners)
-        client = await trio.open_tcp_stream("127.0.0.1", port)
+    async with _connected(app, config or _config(), context or WorkerContext(None), hypercorn_run) as (client, _):
         try:
             for piece in ([data] if isinstance(data, bytes) else data):
                 await client.send_all(piece)
@@ -72,12 +92,7 @@ async def _exchange(app: App, data: bytes | list[bytes], *, config: Config | Non
             await client.send_eof()
         except trio.BrokenResourceError:
             pass  # the server closed early (an error answer): read what it sent
-        with trio.fail_after(10):
-            while chunk := await client.receive_some(65536):
-                out += chunk
-        await client.aclose()
-        nursery.cancel_scope.cancel()
-    return bytes(out)
+        return await _read_to_close(client)
 
 
 def _responses(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
@@ -306,21 +321,9 @@ def test_idle_connection_closes_after_the_keep_alive_timeout() -> None:
     async def main() -> float:
         t0 = trio.current_time()
         # one request, then the client stays silent (its send side open) until the server closes
-        cfg = _config(keep_alive_timeout=0.3)
-        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-        port = listeners[0].socket.getsockname()[1]
-
-        async def handler(stream: Any) -> None:
-            await h1.serve_connection(_Server(stream, echo, cfg, WorkerContext(None)), None)
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(trio.serve_listeners, handler, listeners)
-            client = await trio.open_tcp_stream("127.0.0.1", port)
+        async with _connected(echo, _config(keep_alive_timeout=0.3), WorkerContext(None)) as (client, _):
             await client.send_all(get())
-            with trio.fail_after(5):
-                while await client.receive_some(65536):
-                    pass
-            nursery.cancel_scope.cancel()
+            await _read_to_close(client, 5)
         return trio.current_time() - t0
 
     assert 0.25 < trio.run(main) < 3
@@ -329,24 +332,11 @@ def test_idle_connection_closes_after_the_keep_alive_timeout() -> None:
 def test_server_shutdown_closes_idle_connections() -> None:
     async def main() -> bytes:
         ctx = WorkerContext(None)
-        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-        port = listeners[0].socket.getsockname()[1]
-
-        async def handler(stream: Any) -> None:
-            await h1.serve_connection(_Server(stream, echo, _config(keep_alive_timeout=60), ctx), None)
-
-        out = bytearray()
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(trio.serve_listeners, handler, listeners)
-            client = await trio.open_tcp_stream("127.0.0.1", port)
+        async with _connected(echo, _config(keep_alive_timeout=60), ctx) as (client, _):
             await client.send_all(get())
             await trio.sleep(0.2)
             await ctx.terminated.set()
-            with trio.fail_after(5):
-                while chunk := await client.receive_some(65536):
-                    out += chunk
-            nursery.cancel_scope.cancel()
-        return bytes(out)
+            return await _read_to_close(client, 5)
 
     assert trio.run(main).startswith(b"HTTP/1.1 200 ")
 
@@ -417,17 +407,7 @@ def test_absolute_form_target_is_served_by_its_path() -> None:
 
 def test_a_head_trickling_in_is_cut_off_after_the_keep_alive_timeout() -> None:
     async def main() -> tuple[bytes, float]:
-        cfg = _config(keep_alive_timeout=0.6)
-        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-        port = listeners[0].socket.getsockname()[1]
-
-        async def handler(stream: Any) -> None:
-            await h1.serve_connection(_Server(stream, echo, cfg, WorkerContext(None)), None)
-
-        out = bytearray()
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(trio.serve_listeners, handler, listeners)
-            client = await trio.open_tcp_stream("127.0.0.1", port)
+        async with _connected(echo, _config(keep_alive_timeout=0.6), WorkerContext(None)) as (client, nursery):
             t0 = trio.current_time()
 
             async def trickle() -> None:
@@ -436,12 +416,12 @@ def test_a_head_trickling_in_is_cut_off_after_the_keep_alive_timeout() -> None:
                     await trio.sleep(0.1)
 
             nursery.start_soon(trickle)
+            out = bytearray()
             elapsed = 0.0
             with trio.fail_after(8):
                 while chunk := await client.receive_some(65536):
                     elapsed = elapsed or trio.current_time() - t0
                     out += chunk
-            nursery.cancel_scope.cancel()
         return bytes(out), elapsed
 
     raw, answered_after = trio.run(main)
