@@ -88,14 +88,8 @@ class Exchange:
             await conn.app(scope, self.receive, self.send, trio.to_thread.run_sync, trio.from_thread.run)
         except Exception:
             log.exception("Error in ASGI Framework")
-            if not self.started:
-                self.status, self.headers = 500, [(b"content-length", b"0")]
-                self.started = True
-                self.close = True
-                await self._send_body(b"", more=False)
-                return False
             self.close = True
-        if not self.started:  # the app returned without answering: a broken body, or our fault
+        if not self.started:  # the app failed or returned without answering: a broken body, or our fault
             self.status = conn.bad or 500
             self.headers, self.started = [(b"content-length", b"0")], True
             self.close = True
