@@ -293,6 +293,8 @@ def test_ctrl_c_stops_gracefully(binary: Path, tmp_path: Path) -> None:
 def test_chroot_without_python(binary: Path, tmp_path: Path) -> None:
     """The Docker recipe's root filesystem (binary + C library only) runs the server; the only writes
     land in the data directory."""
+    # Environmental skips: CI runs `make test` as root, where this runs (0 skips in the CI log);
+    # a developer's unprivileged run cannot chroot.
     if os.geteuid() != 0 or not shutil.which("chroot", path="/usr/sbin:/sbin:/usr/bin:/bin"):
         pytest.skip("chroot needs root")
     root = tmp_path / "rootfs"
@@ -457,7 +459,7 @@ def test_web_entry_and_login(binary: Path, bin_server: ServerProcess) -> None:
 def test_browser_login(binary: Path, bin_server: ServerProcess) -> None:
     """Headless chromium logs in: through the bundled web UI (``/`` → IdP sign-in page → back, the file
     list shows a file uploaded over WebDAV) when the binary has one, else through the IdP page alone."""
-    if not Path(CHROMIUM).exists():
+    if not Path(CHROMIUM).exists():  # `make test` installs Debian chromium, so CI always runs this
         pytest.skip(f"{CHROMIUM} is not installed")
     if bundled_file(binary, "web-dist/index.html") is not None:
         from e2e.browser import Browser
@@ -505,7 +507,8 @@ def _xattrs_refused(path: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def no_xattr_fs() -> Iterator[Path]:
-    """A ramfs mount: symlinks and hard links, but no extended attributes at all."""
+    """A ramfs mount: symlinks and hard links, but no extended attributes at all. Needs root to mount,
+    which CI has (`make test` as root); unprivileged developer runs skip the tests using it."""
     if os.geteuid() != 0:
         pytest.skip("mounting a ramfs needs root")
     mnt = Path(tempfile.mkdtemp(prefix="ocis-noxattr-"))
