@@ -61,6 +61,7 @@ from ocis.storage.api import NodeInfo, Quota, UploadSession
 from ocis.storage.decomposedfs.node import etag_of, to_info
 from ocis.storage.decomposedfs.tree import Tree, check_id
 from ocis.storage.decomposedfs.upload import commit_content
+from ocis.storage.decomposedfs.writeback import Writeback
 
 DEFAULT_TTL = 24 * 3600.0         # seconds a session or chunk set may stay unfinished
 SWEEP_INTERVAL = 600.0            # seconds between lazy expiry sweeps
@@ -111,6 +112,7 @@ class _Writer:
         self._offset = session.offset
         self._checksum = checksum
         self._hash = hashlib.new(_PIECE_HASHES[checksum[0]], usedforsecurity=False) if checksum else None
+        self._writeback = Writeback(fh.fileno(), session.offset)  # close() fdatasyncs: start early
         self._closed = False
 
     @property
@@ -124,6 +126,7 @@ class _Writer:
             raise BadRequest(f"the data goes beyond the upload length of {self._session.length} bytes")
         try:
             self._fh.write(data)
+            self._writeback.wrote(len(data))
         except OSError as exc:
             raise _disk_error(exc) from None
         if self._hash is not None:
@@ -173,6 +176,7 @@ class _Chunk:
         self._final = folder / str(index)
         self._tmp = folder / f"{index}.{uuid.uuid4().hex[:8]}.part"
         self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in commit/abort
+        self._writeback = Writeback(self._fh.fileno())  # commit() fdatasyncs: start early
         self._budget = budget  # bytes this chunk may still take (quota), None = unlimited
         self._size = 0
         self._done = False
@@ -185,6 +189,7 @@ class _Chunk:
             raise InsufficientStorage("quota exceeded")
         try:
             self._fh.write(data)
+            self._writeback.wrote(len(data))
         except OSError as exc:
             self.abort()
             raise _disk_error(exc) from None

@@ -18,6 +18,7 @@ from ocis.core.timeutil import now
 from ocis.storage.api import NodeInfo, Quota
 from ocis.storage.decomposedfs.metadata import write_all
 from ocis.storage.decomposedfs.node import Record, etag_of, size_of, to_info
+from ocis.storage.decomposedfs.writeback import Writeback
 
 if TYPE_CHECKING:
     from ocis.storage.decomposedfs.tree import Tree
@@ -47,6 +48,7 @@ class FileUpload:
         self._space_quota = space_quota          # exact check at commit, under the tree lock
         self._tmp = f"{tree.uploads}{os.sep}{uuid.uuid4().hex}"
         self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        self._writeback = Writeback(self._fd, enabled=tree.fsync)  # the fsync at commit waits for the tail only
         self._hasher = Hasher()
         self._size = 0
         self._done = False
@@ -62,8 +64,12 @@ class FileUpload:
         if left is not None and self._size + len(data) > left:
             self.abort()
             raise InsufficientStorage("quota exceeded")
-        self._hasher.update(data, alongside=lambda: write_all(self._fd, data))
+        self._hasher.update(data, alongside=lambda: self._write(data))
         self._size += len(data)
+
+    def _write(self, data: bytes) -> None:
+        write_all(self._fd, data)
+        self._writeback.wrote(len(data))
 
     def _close(self) -> None:
         if self._fd >= 0:
