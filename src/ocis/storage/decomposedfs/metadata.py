@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import msgpack
 
+from ocis.core import libc
+
 ATTR = "user.ocis.md"
 _SPILL_ERRNOS = {errno.ENOSPC, errno.E2BIG, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ERANGE}
 _MISSING_ERRNOS = {errno.ENODATA, errno.ENOTSUP, errno.EOPNOTSUPP}
@@ -43,19 +45,9 @@ _FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodee
 _local = threading.local()
 
 
-def _load_lgetxattr() -> Any:
-    if not hasattr(os, "getxattr"):  # Linux only (the macOS binary uses the sidecar backend)
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).lgetxattr
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
-    fn.restype = ctypes.c_ssize_t
-    return fn
-
-
-_lgetxattr = _load_lgetxattr()
+# Linux only (the macOS binary uses the sidecar backend)
+_lgetxattr = libc.function("lgetxattr", [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t],
+                           ctypes.c_ssize_t)
 
 
 def _getxattr(path: Path | str) -> bytes:

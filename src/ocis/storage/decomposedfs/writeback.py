@@ -17,8 +17,8 @@ fails (a filesystem that does not support it), this does nothing.
 from __future__ import annotations
 
 import ctypes
-import sys
-from collections.abc import Callable
+
+from ocis.core import libc
 
 WINDOW = 8 * 1024 * 1024  # bytes handed to the disk at a time
 
@@ -26,22 +26,8 @@ _WAIT_BEFORE = 1  # SYNC_FILE_RANGE_WAIT_BEFORE
 _WRITE = 2        # SYNC_FILE_RANGE_WRITE
 _WAIT_AFTER = 4   # SYNC_FILE_RANGE_WAIT_AFTER
 
-_SyncFileRange = Callable[[int, int, int, int], int]
-
-
-def _load() -> _SyncFileRange | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_sync_file_range = _load()
+_sync_file_range = libc.function("sync_file_range", [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint],
+                                 ctypes.c_int)
 
 
 class Writeback:
