@@ -17,6 +17,7 @@ from hypercorn.config import Config
 from hypercorn.trio.worker_context import WorkerContext
 
 from ocis.runtime import h1
+from ocis.runtime.h1 import exchange
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -427,6 +428,47 @@ def test_a_head_trickling_in_is_cut_off_after_the_keep_alive_timeout() -> None:
     raw, answered_after = trio.run(main)
     # the head (~20 bytes) would take ~2 s: the answer comes at the 0.6 s deadline instead
     assert raw.startswith(b"HTTP/1.1 408 ") and 0.5 < answered_after < 1.5
+
+
+@pytest.mark.parametrize("setting", ["default", "read_timeout"])
+def test_a_body_that_stops_arriving_gets_408_and_the_app_sees_a_disconnect(monkeypatch: pytest.MonkeyPatch,
+                                                                           setting: str) -> None:
+    """Without hypercorn's read_timeout, BODY_TIMEOUT applies (60 s; shortened here)."""
+    if setting == "default":
+        monkeypatch.setattr(exchange, "BODY_TIMEOUT", 0.5)
+    cfg = _config() if setting == "default" else _config(read_timeout=0.5)
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            seen.append(msg["type"])
+            if msg["type"] == "http.disconnect" or not msg.get("more_body"):
+                return  # a disconnect: like our PUT, nothing is stored and nothing answered
+
+    async def main() -> tuple[bytes, float]:
+        async with _connected(app, cfg, WorkerContext(None)) as (client, _):
+            t0 = trio.current_time()
+            await client.send_all(put(b"x" * 100)[:-90])  # the head and 10 of 100 body bytes, then silence
+            raw = await _read_to_close(client)
+            return raw, trio.current_time() - t0
+
+    raw, after = trio.run(main)
+    assert raw.startswith(b"HTTP/1.1 408 ") and b"connection: close" in raw and 0.4 < after < 4
+    assert seen == ["http.request", "http.disconnect"]
+
+
+def test_a_slow_body_that_keeps_arriving_is_not_cut_off() -> None:
+    async def main() -> bytes:
+        async with _connected(echo, _config(read_timeout=0.5), WorkerContext(None)) as (client, _):
+            await client.send_all(put(b"abcdef")[:-6])
+            for byte in b"abcdef":  # 1.8 s in all, each pause well within the timeout
+                await trio.sleep(0.3)
+                await client.send_all(bytes([byte]))
+            await client.send_eof()
+            return await _read_to_close(client)
+
+    assert _responses(trio.run(main))[0][0:3:2] == (200, b"PUT abcdef")
 
 
 def test_without_httptools_hypercorn_keeps_serving_http1() -> None:

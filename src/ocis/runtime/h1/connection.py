@@ -47,6 +47,7 @@ class H1Connection:
         self.bad = 0                 # the status for a malformed request from the client (400, 501)
         self.linger = False          # the client may still be sending: read it off before closing
         self.broken = False
+        self.timed_out = False       # the last read ended because nothing came within its time
         self.disconnected = trio.Event()
         self.idle_scope: trio.CancelScope | None = None
         self.terminating = False
@@ -65,8 +66,9 @@ class H1Connection:
         try:
             with trio.fail_after(seconds):
                 data = await self.stream.receive_some(READ_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError):
+        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError) as exc:
             self.eof = True
+            self.timed_out = isinstance(exc, trio.TooSlowError)
             raise Closed from None
         if not data:
             self.eof = True

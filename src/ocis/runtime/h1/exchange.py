@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from math import inf
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -20,6 +19,10 @@ log = logging.getLogger("hypercorn.error")
 
 DRAIN_LIMIT = 1024 * 1024      # bytes of unread request body read and dropped to keep the connection
 DRAIN_TIMEOUT = 10.0           # seconds for that
+# Seconds a request body may pause between two reads (nginx's client_body_timeout; hypercorn's
+# read_timeout overrides it): a body that stops arriving gets 408 and its upload is dropped, rather
+# than holding the connection and the upload's staging file forever.
+BODY_TIMEOUT = 60.0
 
 _BAD_VALUE = re.compile(rb"[\x00\r\n]")
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -46,6 +49,7 @@ class Exchange:
         self.close = not req.keep_alive
         self.continue_sent = False
         self.body_delivered = False      # the app got the message with more_body False
+        self.body_timed_out = False      # the request body stopped arriving (BODY_TIMEOUT)
         self.no_body = req.method == "HEAD"
 
     def scope(self) -> dict[str, Any]:
@@ -90,7 +94,7 @@ class Exchange:
             log.exception("Error in ASGI Framework")
             self.close = True
         if not self.started:  # the app failed or returned without answering: a broken body, or our fault
-            self.status = conn.bad or 500
+            self.status = 408 if self.body_timed_out else conn.bad or 500
             self.headers, self.started = [(b"content-length", b"0")], True
             self.close = True
         if not self.done:
@@ -155,9 +159,10 @@ class Exchange:
                 self.continue_sent = True
                 await conn.write(_CONTINUE)
             try:
-                await conn._feed(conn.config.read_timeout or inf)
+                await conn._feed(conn.config.read_timeout or BODY_TIMEOUT)
             except Closed:
                 self.close = True
+                self.body_timed_out = conn.timed_out
                 conn.disconnected.set()
                 return {"type": "http.disconnect"}
 
