@@ -1,6 +1,7 @@
 """Call an ASGI app in-process on trio (like production), without sockets.
 
 ``request(app, "GET", "/path", headers=..., content=...)`` returns an ``httpx.Response``.
+:func:`echo` is a small app for tests of server layers.
 """
 
 from __future__ import annotations
@@ -34,3 +35,18 @@ class Client:
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, **kwargs)
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 200 with the method, path (``x-path``) and the whole request body; a disconnect
+    before the end of the body gets no answer (like our PUT: nothing is stored)."""
+    body = b""
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return
+        body += msg.get("body", b"")
+        if not msg.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-path", scope["path"].encode())]})
+    await send({"type": "http.response.body", "body": scope["method"].encode() + b" " + body})

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import trio
+from asgi_client import echo
 from hypercorn.config import Config
 from hypercorn.trio.worker_context import WorkerContext
 
@@ -120,20 +121,6 @@ def _responses(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
                     break
         out.append((status, headers, body))
     return out
-
-
-async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answers with the method, path and the whole request body."""
-    body = b""
-    while True:
-        msg = await receive()
-        if msg["type"] == "http.disconnect":
-            return
-        body += msg.get("body", b"")
-        if not msg.get("more_body"):
-            break
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-path", scope["path"].encode())]})
-    await send({"type": "http.response.body", "body": scope["method"].encode() + b" " + body})
 
 
 def get(path: str = "/", extra: str = "") -> bytes:
@@ -469,6 +456,79 @@ def test_a_slow_body_that_keeps_arriving_is_not_cut_off() -> None:
             return await _read_to_close(client)
 
     assert _responses(trio.run(main))[0][0:3:2] == (200, b"PUT abcdef")
+
+
+class _Throttled:
+    """A client's TCP stream that, once ``rate`` is set, sends 100 bytes at a time at ``rate`` bytes/s."""
+
+    def __init__(self, inner: trio.SocketStream) -> None:
+        self.inner = inner
+        self.rate: float | None = None
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        if self.rate is None:
+            await self.inner.send_all(data)
+            return
+        for i in range(0, len(data), 100):
+            await self.inner.send_all(data[i:i + 100])
+            await trio.sleep(100 / self.rate)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.inner.wait_send_all_might_not_block()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        return await self.inner.receive_some(max_bytes)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_over_tls_a_body_record_arriving_slower_than_the_timeout_is_not_cut_off(tmp_path: Any) -> None:
+    """On a slow link one TLS record (here 4 kB of body) takes longer to arrive than the body timeout
+    (0.5 s) although bytes keep coming: the timeout counts bytes as they arrive, before TLS."""
+    import ssl
+
+    from ocis.runtime.bootstrap import generate_self_signed
+
+    cert_pem, key_pem = generate_self_signed(["localhost"])
+    (tmp_path / "c.pem").write_bytes(cert_pem)
+    (tmp_path / "k.pem").write_bytes(key_pem)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    client_ctx = ssl.create_default_context()
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+    body = bytes(range(256)) * 16  # 4096 bytes: sent in one TLS record, ~2 s at 2000 bytes/s
+
+    async def main() -> bytes:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        port = listeners[0].socket.getsockname()[1]
+
+        async def handler(stream: Any) -> None:
+            tls = trio.SSLStream(stream, server_ctx, server_side=True)
+            await h1.serve_connection(_Server(tls, echo, _config(read_timeout=0.5), WorkerContext(None)), None)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, handler, listeners)
+            link = _Throttled(await trio.open_tcp_stream("127.0.0.1", port))
+            client = trio.SSLStream(link, client_ctx, server_hostname="localhost")
+            await client.do_handshake()
+            await client.send_all(put(body)[:-len(body)])  # the head, at full speed
+            link.rate = 2000
+            await client.send_all(body)
+            out = bytearray()
+            with trio.fail_after(10):
+                while b"\r\n\r\n" not in out or len(out) < out.index(b"\r\n\r\n") + 4 + 4 + len(body):
+                    chunk = await client.receive_some(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+            nursery.cancel_scope.cancel()
+        return bytes(out)
+
+    raw = trio.run(main)
+    status, _, answer = _responses(raw)[0]
+    assert (status, answer) == (200, b"PUT " + body)
 
 
 def test_without_httptools_hypercorn_keeps_serving_http1() -> None:

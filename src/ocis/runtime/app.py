@@ -30,6 +30,7 @@ from ocis.proxy.app import ProxyApp, build_routes
 from ocis.proxy.auth import Authenticator, BasicAuthenticator
 from ocis.proxy.bearer import BearerAuthenticator, Lookup
 from ocis.proxy.drain import DrainSmallBodies
+from ocis.runtime.body_timeout import BodyTimeoutMiddleware
 from ocis.runtime.deps import Deps
 from ocis.runtime.logging import AccessLogMiddleware
 from ocis.storage.api import Storage
@@ -120,7 +121,7 @@ def build_app(cfg: OcisConfig) -> Application:
         idp=idp_app,
     )
     proxy = ProxyApp(routes, authenticators, tls=cfg.proxy.tls)
-    asgi = AccessLogMiddleware(DrainSmallBodies(proxy))
+    asgi = AccessLogMiddleware(BodyTimeoutMiddleware(DrainSmallBodies(proxy)))
     return Application(asgi, deps, accounts, proxy, demo_created, admin_created, idp)
 
 

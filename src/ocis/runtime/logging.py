@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocis.core.principal import SCOPE_KEY
+from ocis.runtime.body_timeout import TIMED_OUT
 
 REQUEST_ID_KEY = "ocis.request_id"
 _REQUEST_ID_RE = re.compile(rb"^[A-Za-z0-9._:+/=-]{1,128}$")
@@ -148,6 +149,8 @@ class AccessLogMiddleware:
         user = getattr(principal, "username", "") or ""
         client = scope.get("client")
         remote = client[0] if client else ""
+        if not status and scope.get(TIMED_OUT):
+            status = 408  # answered by the HTTP/1.1 layer after the app gave up on the body
         fields = {
             "method": scope["method"], "path": scope["path"], "status": status, "bytes": size,
             "duration_ms": round(ms, 2), "request_id": rid, "user": user, "remote": remote,

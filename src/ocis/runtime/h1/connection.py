@@ -48,15 +48,20 @@ class H1Connection:
         self.linger = False          # the client may still be sending: read it off before closing
         self.broken = False
         self.timed_out = False       # the last read ended because nothing came within its time
+        self.last_arrival = trio.current_time()  # when bytes last came from the client (before TLS)
         self.disconnected = trio.Event()
         self.idle_scope: trio.CancelScope | None = None
         self.terminating = False
         self._ssl_object = getattr(stream, "_ssl_object", None)
+        if isinstance(stream, trio.SSLStream):
+            stream.transport_stream = _Arrivals(stream.transport_stream, self)
 
     # --- reading --------------------------------------------------------------------------------
 
-    async def _feed(self, seconds: float) -> None:
-        """Read once from the client (waiting at most ``seconds``) and parse.
+    async def _feed(self, seconds: float, *, since_arrival: bool = False) -> None:
+        """Read once from the client (waiting at most ``seconds``) and parse. ``since_arrival``: the
+        wait ends only after ``seconds`` without any byte from the client, counted before TLS (for
+        request bodies: on a slow link one TLS record, up to 16 KiB, can take longer than that).
 
         Raises:
             Closed: end of stream, broken connection or timeout, or nothing more to read.
@@ -64,8 +69,11 @@ class H1Connection:
         if self.eof:
             raise Closed
         try:
-            with trio.fail_after(seconds):
-                data = await self.stream.receive_some(READ_SIZE)
+            if since_arrival and seconds != inf:
+                data = await self._receive_while_arriving(seconds)
+            else:
+                with trio.fail_after(seconds):
+                    data = await self.stream.receive_some(READ_SIZE)
         except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError) as exc:
             self.eof = True
             self.timed_out = isinstance(exc, trio.TooSlowError)
@@ -73,9 +81,22 @@ class H1Connection:
         if not data:
             self.eof = True
             raise Closed
+        self.last_arrival = trio.current_time()
         if self._ssl_object is not None:
             data = drain_tls(self._ssl_object, data, READ_BATCH)
         self.feed(data)
+
+    async def _receive_while_arriving(self, seconds: float) -> bytes | bytearray:
+        """``receive_some`` that raises TooSlowError after ``seconds`` without bytes arriving."""
+        start = trio.current_time()
+        while True:
+            with trio.move_on_at(max(start, self.last_arrival) + seconds):
+                data: bytes | bytearray = await self.stream.receive_some(READ_SIZE)
+                return data
+            # cancelled while waiting for the socket: nothing was lost (trio.SSLStream reads are
+            # cancel-safe); go on if the record in the making got bytes meanwhile
+            if max(start, self.last_arrival) + seconds <= trio.current_time():
+                raise trio.TooSlowError
 
     def feed(self, data: bytes | bytearray) -> None:
         """Parse ``data``. A malformed request sets ``bad`` (answered with 400 once the requests
@@ -203,6 +224,23 @@ class H1Connection:
         self.terminating = True
         if self.idle_scope is not None:
             self.idle_scope.cancel()
+
+
+class _Arrivals:
+    """A TLS connection's socket stream that notes when bytes arrive (``H1Connection.last_arrival``)."""
+
+    def __init__(self, stream: Any, conn: H1Connection) -> None:
+        self._stream = stream
+        self._conn = conn
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        data: bytes | bytearray = await self._stream.receive_some(max_bytes)
+        if data:
+            self._conn.last_arrival = trio.current_time()
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class _Replay:

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 import trio
 
+from ocis.runtime.body_timeout import BODY_TIMEOUT, ENFORCED, TIMED_OUT
 from ocis.runtime.h1.parser import REASONS, Closed, HttpDate, Request, content_length
 
 if TYPE_CHECKING:
@@ -19,10 +20,6 @@ log = logging.getLogger("hypercorn.error")
 
 DRAIN_LIMIT = 1024 * 1024      # bytes of unread request body read and dropped to keep the connection
 DRAIN_TIMEOUT = 10.0           # seconds for that
-# Seconds a request body may pause between two reads (nginx's client_body_timeout; hypercorn's
-# read_timeout overrides it): a body that stops arriving gets 408 and its upload is dropped, rather
-# than holding the connection and the upload's staging file forever.
-BODY_TIMEOUT = 60.0
 
 _BAD_VALUE = re.compile(rb"[\x00\r\n]")
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -50,6 +47,7 @@ class Exchange:
         self.continue_sent = False
         self.body_delivered = False      # the app got the message with more_body False
         self.body_timed_out = False      # the request body stopped arriving (BODY_TIMEOUT)
+        self.asgi_scope: dict[str, Any] = {}
         self.no_body = req.method == "HEAD"
 
     def scope(self) -> dict[str, Any]:
@@ -75,7 +73,7 @@ class Exchange:
             "client": conn.client,
             "server": conn.server,
             "state": conn.state.copy(),
-            "extensions": {},
+            "extensions": {ENFORCED: {}},  # request bodies are timed out here, see receive()
         }
 
     async def run(self, *, last: bool) -> bool:
@@ -84,7 +82,7 @@ class Exchange:
         if last:
             self.close = True
         try:
-            scope = self.scope()
+            scope = self.asgi_scope = self.scope()
         except UnicodeError:
             await conn._error(400)
             return False
@@ -159,10 +157,11 @@ class Exchange:
                 self.continue_sent = True
                 await conn.write(_CONTINUE)
             try:
-                await conn._feed(conn.config.read_timeout or BODY_TIMEOUT)
+                await conn._feed(conn.config.read_timeout or BODY_TIMEOUT, since_arrival=True)
             except Closed:
                 self.close = True
-                self.body_timed_out = conn.timed_out
+                if conn.timed_out:
+                    self.body_timed_out = self.asgi_scope[TIMED_OUT] = True  # the access log says 408
                 conn.disconnected.set()
                 return {"type": "http.disconnect"}
 
