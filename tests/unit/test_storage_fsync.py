@@ -30,15 +30,33 @@ def _whole(fs: DecomposedFS) -> tuple[NodeInfo, bool]:
     return fs.write_file(USER, "/a.txt", b"abc")
 
 
-@pytest.mark.parametrize("write", [_stream, _whole], ids=["begin_upload", "write_file"])
+def _tus(fs: DecomposedFS) -> tuple[NodeInfo, bool]:
+    session = fs.sessions.create(USER, "/a.txt", 3, USER)
+    fs.sessions.append(session.id, 0, [b"abc"])
+    return fs.sessions.finish(session.id)
+
+
+def _chunks(fs: DecomposedFS) -> tuple[NodeInfo, bool]:
+    for index, piece in enumerate((b"ab", b"c")):
+        chunk = fs.sessions.begin_chunk(USER, USER, "/a.txt", "t1", 2, index)
+        chunk.write(piece)
+        chunk.commit()
+    done = fs.sessions.assemble_chunks(USER, "/a.txt", "t1", 2)
+    assert done is not None
+    return done
+
+
+@pytest.mark.parametrize("write", [_stream, _whole, _tus, _chunks],
+                         ids=["begin_upload", "write_file", "tus", "chunking_v1"])
 @pytest.mark.parametrize("fsync", [True, False])
 def test_uploads_fsync_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool,
                                        write: Callable[[DecomposedFS], tuple[NodeInfo, bool]]) -> None:
     fs = open_storage(tmp_path / "s", fsync=fsync)
     fs.home(USER)
     calls: list[int] = []
-    real = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    for name in ("fsync", "fdatasync"):  # the file's content, by either call
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda fd, real=real: (calls.append(fd), real(fd))[1])
     info, created = write(fs)
     assert created and info.size == 3
     assert bool(calls) is fsync

@@ -77,12 +77,13 @@ QuotaOf = Callable[[str], Quota]
 MakeDir = Callable[..., NodeInfo]
 
 
-def _write_json(path: Path, doc: dict[str, Any]) -> None:
+def _write_json(path: Path, doc: dict[str, Any], fsync: bool) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(doc, fh)
         fh.flush()
-        os.fsync(fh.fileno())
+        if fsync:
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
@@ -112,7 +113,8 @@ class _Writer:
         self._offset = session.offset
         self._checksum = checksum
         self._hash = hashlib.new(_PIECE_HASHES[checksum[0]], usedforsecurity=False) if checksum else None
-        self._writeback = Writeback(fh.fileno(), session.offset)  # close() fdatasyncs: start early
+        self._fsync = sessions.tree.fsync
+        self._writeback = Writeback(fh.fileno(), session.offset, enabled=self._fsync)  # close() syncs: start early
         self._closed = False
 
     @property
@@ -144,7 +146,8 @@ class _Writer:
                                        f"the client sent {self._checksum[1]}")
         try:
             self._fh.flush()
-            os.fdatasync(self._fh.fileno())
+            if self._fsync:
+                os.fdatasync(self._fh.fileno())
         except OSError as exc:
             self.abort(keep=False)
             raise _disk_error(exc) from None
@@ -172,11 +175,12 @@ class _Writer:
 class _Chunk:
     """:class:`ocis.storage.api.ChunkWriter`: one v1 chunk streaming into ``<index>.<rand>.part``."""
 
-    def __init__(self, folder: Path, index: int, budget: int | None) -> None:
+    def __init__(self, folder: Path, index: int, budget: int | None, fsync: bool) -> None:
         self._final = folder / str(index)
         self._tmp = folder / f"{index}.{uuid.uuid4().hex[:8]}.part"
         self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in commit/abort
-        self._writeback = Writeback(self._fh.fileno())  # commit() fdatasyncs: start early
+        self._fsync = fsync
+        self._writeback = Writeback(self._fh.fileno(), enabled=fsync)  # commit() syncs: start early
         self._budget = budget  # bytes this chunk may still take (quota), None = unlimited
         self._size = 0
         self._done = False
@@ -201,7 +205,8 @@ class _Chunk:
         self._done = True
         try:
             self._fh.flush()
-            os.fdatasync(self._fh.fileno())
+            if self._fsync:
+                os.fdatasync(self._fh.fileno())
             self._fh.close()
             os.replace(self._tmp, self._final)
         except FileNotFoundError:
@@ -324,7 +329,7 @@ class Sessions:
                "expires": t + self.ttl if expires is None else float(expires),
                "mtime": mtime, "checksum": list(checksum) if checksum else None, "if_match": if_match,
                "finished": False, "node_id": None}
-        _write_json(self._info_path(session_id), doc)  # .info before .bin: see expire()
+        _write_json(self._info_path(session_id), doc, self.tree.fsync)  # .info before .bin: see expire()
         self._bin_path(session_id).touch(exist_ok=False)
         if length == 0:
             self.finish(session_id)
@@ -468,7 +473,7 @@ class Sessions:
                 self._remove(session_id)
                 raise
             doc.update({"finished": True, "node_id": info.id})
-            _write_json(self._info_path(session_id), doc)
+            _write_json(self._info_path(session_id), doc, self.tree.fsync)
             return info, created
         finally:
             with contextlib.suppress(OSError):
@@ -583,12 +588,13 @@ class Sessions:
         folder = self._chunk_dir(space_id, path, transfer_id, count)
         folder.mkdir(exist_ok=True)
         if not (folder / "set.json").exists():
-            _write_json(folder / "set.json", {"space_id": space_id, "user_id": user_id, "path": path,
-                                              "transfer_id": transfer_id, "count": count, "created": now()})
+            doc = {"space_id": space_id, "user_id": user_id, "path": path, "transfer_id": transfer_id,
+                   "count": count, "created": now()}
+            _write_json(folder / "set.json", doc, self.tree.fsync)
         if mtime is not None:
-            _write_json(folder / "mtime", {"mtime": mtime})
+            _write_json(folder / "mtime", {"mtime": mtime}, self.tree.fsync)
         if checksum is not None:
-            _write_json(folder / "checksum", {"checksum": list(checksum)})
+            _write_json(folder / "checksum", {"checksum": list(checksum)}, self.tree.fsync)
         left = self._quota(space_id).available
         budget = None
         if left is not None:
@@ -596,7 +602,7 @@ class Sessions:
             with contextlib.suppress(FileNotFoundError):
                 have -= (folder / str(index)).stat().st_size  # a re-sent chunk replaces itself
             budget = max(0, left + replaced - have)
-        return _Chunk(folder, index, budget)
+        return _Chunk(folder, index, budget, self.tree.fsync)
 
     def assemble_chunks(self, space_id: str, path: str, transfer_id: str, count: int, *,
                         total_length: int | None = None, mtime: float | None = None,
@@ -622,15 +628,19 @@ class Sessions:
                     algo, digest = _read_json(claimed / "checksum")["checksum"]
                     checksum = (str(algo), str(digest))
             hasher, size = Hasher(), 0
+            fsync = self.tree.fsync
             with open(out, "xb") as dst:
+                writeback = Writeback(dst.fileno(), enabled=fsync)
                 for i in range(count):
                     with open(claimed / str(i), "rb") as src:
                         while block := src.read(BLOCK):
                             hasher.update(block)
                             dst.write(block)
+                            writeback.wrote(len(block))
                             size += len(block)
                 dst.flush()
-                os.fsync(dst.fileno())
+                if fsync:
+                    os.fsync(dst.fileno())
             if total_length is not None and size != total_length:
                 raise BadRequest(f"the chunks add up to {size} bytes, OC-Total-Length says {total_length}")
             return commit_content(self.tree, space_id, path, out, size, hasher.digests(),
