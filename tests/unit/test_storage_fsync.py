@@ -63,3 +63,18 @@ def test_uploads_fsync_only_when_asked(tmp_path: Path, monkeypatch: pytest.Monke
     _, fh = fs.open_blob(USER, "/a.txt")
     with fh:
         assert fh.read() == b"abc"
+
+
+@pytest.mark.parametrize("write", [_stream, _whole, _tus, _chunks],
+                         ids=["begin_upload", "write_file", "tus", "chunking_v1"])
+def test_uploads_work_where_python_has_no_fdatasync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    write: Callable[[DecomposedFS], tuple[NodeInfo, bool]]) -> None:
+    """macOS: os.fdatasync does not exist; content is synced with fsync instead."""
+    monkeypatch.delattr(os, "fdatasync", raising=False)
+    calls: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    fs = open_storage(tmp_path / "s", fsync=True)
+    fs.home(USER)
+    info, created = write(fs)
+    assert created and info.size == 3 and calls

@@ -61,7 +61,7 @@ from ocis.storage.api import NodeInfo, Quota, UploadSession
 from ocis.storage.decomposedfs.node import etag_of, to_info
 from ocis.storage.decomposedfs.tree import Tree, check_id
 from ocis.storage.decomposedfs.upload import commit_content
-from ocis.storage.decomposedfs.writeback import Writeback
+from ocis.storage.decomposedfs.writeback import Writeback, datasync
 
 DEFAULT_TTL = 24 * 3600.0         # seconds a session or chunk set may stay unfinished
 SWEEP_INTERVAL = 600.0            # seconds between lazy expiry sweeps
@@ -147,7 +147,7 @@ class _Writer:
         try:
             self._fh.flush()
             if self._fsync:
-                os.fdatasync(self._fh.fileno())
+                datasync(self._fh.fileno())
         except OSError as exc:
             self.abort(keep=False)
             raise _disk_error(exc) from None
@@ -206,7 +206,7 @@ class _Chunk:
         try:
             self._fh.flush()
             if self._fsync:
-                os.fdatasync(self._fh.fileno())
+                datasync(self._fh.fileno())
             self._fh.close()
             os.replace(self._tmp, self._final)
         except FileNotFoundError:
@@ -640,7 +640,7 @@ class Sessions:
                             size += len(block)
                 dst.flush()
                 if fsync:
-                    os.fsync(dst.fileno())
+                    datasync(dst.fileno())
             if total_length is not None and size != total_length:
                 raise BadRequest(f"the chunks add up to {size} bytes, OC-Total-Length says {total_length}")
             return commit_content(self.tree, space_id, path, out, size, hasher.digests(),

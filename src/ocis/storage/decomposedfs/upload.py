@@ -18,7 +18,7 @@ from ocis.core.timeutil import now
 from ocis.storage.api import NodeInfo, Quota
 from ocis.storage.decomposedfs.metadata import write_all
 from ocis.storage.decomposedfs.node import Record, etag_of, size_of, to_info
-from ocis.storage.decomposedfs.writeback import Writeback
+from ocis.storage.decomposedfs.writeback import Writeback, datasync
 
 if TYPE_CHECKING:
     from ocis.storage.decomposedfs.tree import Tree
@@ -31,7 +31,7 @@ def write_new_file(path: str, data: bytes, fsync: bool) -> None:
     try:
         write_all(fd, data)
         if fsync:
-            os.fsync(fd)
+            datasync(fd)
     finally:
         os.close(fd)
 
@@ -92,7 +92,7 @@ class FileUpload:
             raise ValueError("upload already finished")
         try:
             if self._tree.fsync:
-                os.fsync(self._fd)
+                datasync(self._fd)
             self._close()
             return commit_content(self._tree, self._space_id, self._path, self._tmp, self._size,
                                   self._hasher.digests(), quota=self._space_quota, mtime=mtime,

@@ -1,4 +1,5 @@
-"""Early writeback of content that will be fsynced: the disk writes while the body still streams in.
+"""Getting upload content to the disk: :func:`datasync`, and early writeback of content that will
+be synced, so the disk writes while the body still streams in.
 
 Why: an upload is fsynced before it becomes visible (``STORAGE_FSYNC``). Without help the kernel
 keeps its pages dirty until the end (background writeback starts at 10 % of RAM or after 30 s),
@@ -17,6 +18,7 @@ fails (a filesystem that does not support it), this does nothing.
 from __future__ import annotations
 
 import ctypes
+import os
 
 from ocis.core import libc
 
@@ -28,6 +30,18 @@ _WAIT_AFTER = 4   # SYNC_FILE_RANGE_WAIT_AFTER
 
 _sync_file_range = libc.function("sync_file_range", [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint],
                                  ctypes.c_int)
+
+
+def datasync(fd: int) -> None:
+    """Make the content of ``fd`` durable: ``fdatasync`` (the data, and only the metadata needed to
+    read it back, such as the size; ~0.1 ms less than ``fsync`` per small file here), or ``fsync``
+    where Python has no ``fdatasync`` (macOS).
+
+    Raises:
+        OSError: from the call (EIO, ENOSPC...).
+    """
+    sync = getattr(os, "fdatasync", None) or os.fsync
+    sync(fd)
 
 
 class Writeback:
