@@ -8,6 +8,7 @@ from typing import Any
 
 import trio
 
+from ocis.runtime.body_timeout import BODY_TIMEOUT, CLOCKS, ArrivalClock, track_arrivals, wait_arriving
 from ocis.runtime.h1.exchange import Exchange
 from ocis.runtime.h1.parser import REASONS, Closed, HttpDate, Parser, Request, httptools
 from ocis.runtime.hypercorn_patch import drain_tls
@@ -48,20 +49,20 @@ class H1Connection:
         self.linger = False          # the client may still be sending: read it off before closing
         self.broken = False
         self.timed_out = False       # the last read ended because nothing came within its time
-        self.last_arrival = trio.current_time()  # when bytes last came from the client (before TLS)
+        # when bytes last came from the client, counted before TLS (a plain stream: at each read)
+        self.arrivals = track_arrivals(stream) if isinstance(stream, trio.SSLStream) else ArrivalClock()
         self.disconnected = trio.Event()
         self.idle_scope: trio.CancelScope | None = None
         self.terminating = False
         self._ssl_object = getattr(stream, "_ssl_object", None)
-        if isinstance(stream, trio.SSLStream):
-            stream.transport_stream = _Arrivals(stream.transport_stream, self)
 
     # --- reading --------------------------------------------------------------------------------
 
-    async def _feed(self, seconds: float, *, since_arrival: bool = False) -> None:
+    async def _feed(self, seconds: float, *, since_arrival: bool = False, limit: float = inf) -> None:
         """Read once from the client (waiting at most ``seconds``) and parse. ``since_arrival``: the
-        wait ends only after ``seconds`` without any byte from the client, counted before TLS (for
-        request bodies: on a slow link one TLS record, up to 16 KiB, can take longer than that).
+        wait ends only after ``seconds`` without any byte from the client, counted before TLS (on a
+        slow link one TLS record, up to 16 KiB, can take longer than that), or after ``limit``
+        seconds in all (see :func:`ocis.runtime.body_timeout.wait_arriving`).
 
         Raises:
             Closed: end of stream, broken connection or timeout, or nothing more to read.
@@ -70,7 +71,7 @@ class H1Connection:
             raise Closed
         try:
             if since_arrival and seconds != inf:
-                data = await self._receive_while_arriving(seconds)
+                data = await wait_arriving(self._receive, self.arrivals, seconds, limit)
             else:
                 with trio.fail_after(seconds):
                     data = await self.stream.receive_some(READ_SIZE)
@@ -81,22 +82,14 @@ class H1Connection:
         if not data:
             self.eof = True
             raise Closed
-        self.last_arrival = trio.current_time()
+        self.arrivals.last = trio.current_time()
         if self._ssl_object is not None:
             data = drain_tls(self._ssl_object, data, READ_BATCH)
         self.feed(data)
 
-    async def _receive_while_arriving(self, seconds: float) -> bytes | bytearray:
-        """``receive_some`` that raises TooSlowError after ``seconds`` without bytes arriving."""
-        start = trio.current_time()
-        while True:
-            with trio.move_on_at(max(start, self.last_arrival) + seconds):
-                data: bytes | bytearray = await self.stream.receive_some(READ_SIZE)
-                return data
-            # cancelled while waiting for the socket: nothing was lost (trio.SSLStream reads are
-            # cancel-safe); go on if the record in the making got bytes meanwhile
-            if max(start, self.last_arrival) + seconds <= trio.current_time():
-                raise trio.TooSlowError
+    async def _receive(self) -> bytes | bytearray:
+        data: bytes | bytearray = await self.stream.receive_some(READ_SIZE)
+        return data
 
     def feed(self, data: bytes | bytearray) -> None:
         """Parse ``data``. A malformed request sets ``bad`` (answered with 400 once the requests
@@ -161,7 +154,10 @@ class H1Connection:
                 self.idle_scope = scope
                 try:
                     if head_deadline == inf:
-                        await self._feed(keep_alive)
+                        # raw bytes arriving (a TLS record in the making on a slow link) are not idle,
+                        # up to a request body's timeout more
+                        await self._feed(keep_alive, since_arrival=True,
+                                         limit=keep_alive + (self.config.read_timeout or BODY_TIMEOUT))
                     else:
                         with trio.move_on_at(head_deadline) as head_scope:
                             await self._feed(inf)
@@ -226,23 +222,6 @@ class H1Connection:
             self.idle_scope.cancel()
 
 
-class _Arrivals:
-    """A TLS connection's socket stream that notes when bytes arrive (``H1Connection.last_arrival``)."""
-
-    def __init__(self, stream: Any, conn: H1Connection) -> None:
-        self._stream = stream
-        self._conn = conn
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        data: bytes | bytearray = await self._stream.receive_some(max_bytes)
-        if data:
-            self._conn.last_arrival = trio.current_time()
-        return data
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
 class _Replay:
     """A socket stream that first returns bytes already read from it (hand-over to hypercorn)."""
 
@@ -282,7 +261,7 @@ async def serve_connection(server: Any, hypercorn_run: Any) -> None:
             await _aclose(stream)
             return
         if stream.selected_alpn_protocol() not in (None, "http/1.1"):
-            await hypercorn_run(server)
+            await _serve_h2(server, stream, hypercorn_run)
             return
         sock = stream.transport_stream.socket
         ssl = True
@@ -320,6 +299,26 @@ async def serve_connection(server: Any, hypercorn_run: Any) -> None:
             await _linger(stream)
     finally:
         await _aclose(stream)
+
+
+async def _serve_h2(server: Any, stream: trio.SSLStream[Any], hypercorn_run: Any) -> None:
+    """HTTP/2 over TLS by hypercorn, with the connection's arrival clock in ``body_timeout.CLOCKS``
+    for the body timeout of its requests."""
+    from hypercorn.utils import parse_socket_addr
+
+    sock = stream.transport_stream.socket
+    try:
+        key = parse_socket_addr(sock.family, sock.getpeername())
+    except OSError:
+        key = None
+    if key is None:  # gone already, or not an IP socket: no clock (the middleware keeps its own)
+        await hypercorn_run(server)
+        return
+    CLOCKS[key] = track_arrivals(stream)
+    try:
+        await hypercorn_run(server)
+    finally:
+        CLOCKS.pop(key, None)
 
 
 async def _linger(stream: Any) -> None:
