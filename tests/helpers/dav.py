@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,21 @@ DEFAULT_PROPS = [
 ]
 
 
+class _OfferOnlyH2(ssl.SSLContext):
+    """A client TLS context whose ALPN offers only ``h2``: httpx always offers http/1.1 too (and the
+    server prefers it), so this is how a test reaches the server's HTTP/2 path."""
+
+    def set_alpn_protocols(self, alpn_protocols: Any) -> None:
+        super().set_alpn_protocols(["h2"])
+
+
+def h2_only_context() -> ssl.SSLContext:
+    ctx = _OfferOnlyH2(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 def make_client(
     base_url: str,
     user: str | None = None,
@@ -43,14 +59,15 @@ def make_client(
     http2: bool = False,
     timeout: float = 120.0,
 ) -> httpx.Client:
-    """An httpx client for the test server: no certificate check, HTTP/1.1 unless asked, Basic auth."""
+    """An httpx client for the test server: no certificate check, Basic auth; HTTP/1.1, or with
+    ``http2`` HTTP/2 only (a client offering both gets HTTP/1.1 from the server)."""
     auth: tuple[str, str] | None = None
     if user is not None:
         auth = (user, password if password is not None else USERS[user])
     return httpx.Client(
         base_url=base_url,
-        verify=False,
-        http1=True,
+        verify=h2_only_context() if http2 else False,
+        http1=not http2,
         http2=http2,
         auth=auth,
         timeout=timeout,

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers.dav import make_client
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
@@ -209,14 +211,14 @@ def test_http2_early_401_on_big_put(server: Server) -> None:
     body = os.urandom(10 * 1024 * 1024)
     outcomes: list[tuple[str, int | str]] = []
     for i in range(3):
-        with httpx.Client(base_url=server.url, verify=False, http2=True, timeout=30) as c:
+        with make_client(server.url, http2=True, timeout=30) as c:
             try:
                 r = c.put(f"/remote.php/webdav/early-{i}.bin", content=body, auth=("einstein", "wrong"))
                 outcomes.append((r.http_version, r.status_code))
             except httpx.TransportError as exc:  # the server may reset the stream after answering
                 outcomes.append(("-", type(exc).__name__))
     assert server.proc is not None and server.proc.poll() is None, "server died"
-    with httpx.Client(base_url=server.url, verify=False, http2=True) as c:
+    with make_client(server.url, http2=True) as c:
         r = c.get("/ocs/v2.php/cloud/user", params={"format": "json"}, auth=("einstein", "relativity"))
         assert (r.http_version, r.status_code) == ("HTTP/2", 200)
     # every early-answered request must have finished (logged) promptly, not hang until shutdown

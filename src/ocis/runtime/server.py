@@ -50,7 +50,11 @@ def hypercorn_config(cfg: OcisConfig) -> Any:
     if cfg.proxy.tls:
         hc.certfile = cfg.proxy.tls_cert
         hc.keyfile = cfg.proxy.tls_key
-        hc.alpn_protocols = ["h2", "http/1.1"]
+        # HTTP/1.1 first: ALPN picks the server's first protocol the client also offers, so clients
+        # that speak both (curl, rclone, browsers, the desktop client) get runtime/h1; HTTP/2 (pure
+        # Python h2, 16 KiB frames) stays for clients that offer nothing else. Measured with curl,
+        # 300 MB: PUT 90 vs 300 MB/s, GET 146 vs 894 MB/s (HTTP/2 vs HTTP/1.1).
+        hc.alpn_protocols = ["http/1.1", "h2"]
     hc.graceful_timeout = GRACEFUL_TIMEOUT
     hc.include_server_header = False
     hc.accesslog = None                          # we write our own (runtime/logging.py)
