@@ -18,7 +18,7 @@ from hypercorn.config import Config
 from hypercorn.trio.worker_context import WorkerContext
 
 from ocis.runtime import h1
-from ocis.runtime.h1 import exchange
+from ocis.runtime.h1 import connection
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -422,7 +422,7 @@ def test_a_body_that_stops_arriving_gets_408_and_the_app_sees_a_disconnect(monke
                                                                            setting: str) -> None:
     """Without hypercorn's read_timeout, BODY_TIMEOUT applies (60 s; shortened here)."""
     if setting == "default":
-        monkeypatch.setattr(exchange, "BODY_TIMEOUT", 0.5)
+        monkeypatch.setattr(connection, "BODY_TIMEOUT", 0.5)
     cfg = _config() if setting == "default" else _config(read_timeout=0.5)
     seen: list[str] = []
 

@@ -49,6 +49,7 @@ class H1Connection:
         self.linger = False          # the client may still be sending: read it off before closing
         self.broken = False
         self.timed_out = False       # the last read ended because nothing came within its time
+        self.body_timeout = config.read_timeout or BODY_TIMEOUT  # seconds a body may pause
         # when bytes last came from the client, counted before TLS (a plain stream: at each read)
         self.arrivals = track_arrivals(stream) if isinstance(stream, trio.SSLStream) else ArrivalClock()
         self.disconnected = trio.Event()
@@ -157,7 +158,7 @@ class H1Connection:
                         # raw bytes arriving (a TLS record in the making on a slow link) are not idle,
                         # up to a request body's timeout more
                         await self._feed(keep_alive, since_arrival=True,
-                                         limit=keep_alive + (self.config.read_timeout or BODY_TIMEOUT))
+                                         limit=keep_alive + self.body_timeout)
                     else:
                         with trio.move_on_at(head_deadline) as head_scope:
                             await self._feed(inf)

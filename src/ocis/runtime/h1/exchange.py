@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import trio
 
-from ocis.runtime.body_timeout import BODY_TIMEOUT, ENFORCED, TIMED_OUT
+from ocis.runtime.body_timeout import ENFORCED, TIMED_OUT
 from ocis.runtime.h1.parser import REASONS, Closed, HttpDate, Request, content_length
 
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ class Exchange:
         self.close = not req.keep_alive
         self.continue_sent = False
         self.body_delivered = False      # the app got the message with more_body False
-        self.body_timed_out = False      # the request body stopped arriving (BODY_TIMEOUT)
-        self.asgi_scope: dict[str, Any] = {}
+        self.asgi_scope: dict[str, Any] = {}  # scope[TIMED_OUT]: the request body stopped arriving
         self.no_body = req.method == "HEAD"
 
     def scope(self) -> dict[str, Any]:
@@ -92,7 +91,7 @@ class Exchange:
             log.exception("Error in ASGI Framework")
             self.close = True
         if not self.started:  # the app failed or returned without answering: a broken body, or our fault
-            self.status = 408 if self.body_timed_out else conn.bad or 500
+            self.status = 408 if self.asgi_scope.get(TIMED_OUT) else conn.bad or 500
             self.headers, self.started = [(b"content-length", b"0")], True
             self.close = True
         if not self.done:
@@ -157,11 +156,11 @@ class Exchange:
                 self.continue_sent = True
                 await conn.write(_CONTINUE)
             try:
-                await conn._feed(conn.config.read_timeout or BODY_TIMEOUT, since_arrival=True)
+                await conn._feed(conn.body_timeout, since_arrival=True)
             except Closed:
                 self.close = True
                 if conn.timed_out:
-                    self.body_timed_out = self.asgi_scope[TIMED_OUT] = True  # the access log says 408
+                    self.asgi_scope[TIMED_OUT] = True  # answered 408 below; the access log says so too
                 conn.disconnected.set()
                 return {"type": "http.disconnect"}
 
